@@ -1,0 +1,24 @@
+"""exlink: which employee-experience investments pay, through customer experience, in money.
+
+exlink fits Bayesian models of the chain from employee-experience (EX)
+interventions through EX and customer-experience (CX) measures to customer
+behaviour and financial results, on a panel of business units observed over
+periods, and simulates the return of candidate investments.
+"""
+
+from exlink import datasets, dims
+from exlink.data import Panel
+from exlink.spec import Chain, Intervention, Link, Stage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Chain",
+    "Intervention",
+    "Link",
+    "Panel",
+    "Stage",
+    "__version__",
+    "datasets",
+    "dims",
+]

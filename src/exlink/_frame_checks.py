@@ -1,0 +1,209 @@
+"""Checks on a long DataFrame before it becomes a :class:`~exlink.data.Panel`.
+
+Each check raises a ``ValueError`` or ``TypeError`` whose message names the
+column, rows, units or periods at fault and says how to fix them.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import NoReturn
+
+import numpy as np
+import pandas as pd
+
+from exlink._names import closest, format_rows
+
+MIN_UNITS = 3
+MIN_PERIODS = 3
+
+
+def as_names(value: object, argument: str, *, required: bool = False) -> tuple[str, ...]:
+    """Read a column-name argument: one string, or a sequence of strings."""
+    if value is None:
+        names: tuple[object, ...] = ()
+    elif isinstance(value, str):
+        names = (value,)
+    elif isinstance(value, Sequence | pd.Index | np.ndarray):
+        names = tuple(value)
+    else:
+        raise TypeError(
+            f"{argument} must be a column name or a list of column names, "
+            f"got {type(value).__name__}."
+        )
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{argument} must hold column names as strings, got {name!r}.")
+    if required and not names:
+        raise ValueError(f"{argument} must name at least one column.")
+    return names  # type: ignore[return-value]
+
+
+def check_roles(roles: dict[str, tuple[str, ...]]) -> None:
+    """Refuse a column given twice, within one argument or across arguments."""
+    seen: dict[str, str] = {}
+    for argument, names in roles.items():
+        for name in names:
+            if name in seen:
+                where = "twice" if seen[name] == argument else f"in both {seen[name]} and"
+                raise ValueError(
+                    f"column {name!r} is named {where} {argument}: each column plays one part."
+                )
+            seen[name] = argument
+
+
+def check_columns(df: pd.DataFrame, wanted: Sequence[str]) -> None:
+    """Refuse repeated column labels and name every wanted column that is absent."""
+    labels = pd.Index(df.columns)
+    repeated = labels[labels.duplicated()].unique()
+    if len(repeated):
+        raise ValueError(
+            f"the DataFrame has more than one column called {format_rows(repeated)}: "
+            "rename them so that each column has its own name."
+        )
+    present = [str(c) for c in labels]
+    missing = [name for name in wanted if name not in labels]
+    if missing:
+        hints = ", ".join(_with_suggestion(name, present) for name in missing)
+        raise ValueError(
+            f"missing column{'s' if len(missing) > 1 else ''}: {hints}. "
+            f"The DataFrame has: {', '.join(map(repr, present[:30]))}"
+            + (" ..." if len(present) > 30 else ".")
+        )
+
+
+def _with_suggestion(name: str, present: Sequence[str]) -> str:
+    match = closest(name, present)
+    return f"{name!r}" + (f" (did you mean {match!r}?)" if match else "")
+
+
+def check_units(units: pd.Series, column: str) -> None:
+    """Every row needs a unit, and unit labels must be plain values."""
+    missing = units.isna().to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"unit column {column!r} is missing in rows {format_rows(units.index[missing])}: "
+            "every row needs a unit."
+        )
+    try:
+        pd.unique(units)
+    except TypeError:
+        raise TypeError(
+            f"unit column {column!r} holds values that cannot label units (such as lists): "
+            "use strings or integers."
+        ) from None
+
+
+def numeric_values(series: pd.Series, column: str, what: str) -> np.ndarray:
+    """Return a numeric column as floats, refusing text, dates and infinities.
+
+    Parameters
+    ----------
+    series
+        The column.
+    column
+        Its name, for messages.
+    what
+        ``"stage"`` or ``"intervention"``, for messages.
+    """
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+    ):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+    elif pd.api.types.is_object_dtype(dtype):
+        ok = series.map(_is_number_or_missing).to_numpy(dtype=bool)
+        if not ok.all():
+            _refuse_non_numeric(series, ~ok, column, what)
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    else:
+        _refuse_non_numeric(series, series.notna().to_numpy(), column, what)
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise ValueError(
+            f"{what} column {column!r} is infinite in rows {format_rows(series.index[infinite])}: "
+            "replace those values with real numbers, or with NaN where they are unknown."
+        )
+    return values
+
+
+def _is_number_or_missing(value: object) -> bool:
+    return value is None or value is pd.NA or isinstance(value, numbers.Real | np.bool_)
+
+
+def _refuse_non_numeric(series: pd.Series, bad: np.ndarray, column: str, what: str) -> NoReturn:
+    fix = (
+        f"convert it with pd.to_numeric(df[{column!r}], errors='coerce') "
+        "if those are missing values."
+    )
+    if not bad.any():
+        raise TypeError(f"{what} column {column!r} must be numeric, not {series.dtype}: {fix}")
+    example = series[bad].iloc[0]
+    raise TypeError(
+        f"{what} column {column!r} must be numeric, but holds {example!r} "
+        f"({type(example).__name__}) in rows {format_rows(series.index[bad])}: {fix}"
+    )
+
+
+def check_exposure(values: np.ndarray, index: pd.Index, column: str) -> None:
+    """An intervention's rollout is never missing and never negative."""
+    missing = np.isnan(values)
+    if missing.any():
+        raise ValueError(
+            f"intervention column {column!r} is missing in rows {format_rows(index[missing])}: "
+            "record 0 where the intervention was not in place, never leave it blank."
+        )
+    negative = values < 0
+    if negative.any():
+        raise ValueError(
+            f"intervention column {column!r} is negative in rows {format_rows(index[negative])}: "
+            "a rollout is a share in [0, 1] or a non-negative intensity."
+        )
+
+
+def unit_attributes(
+    df: pd.DataFrame, unit: str, attributes: Sequence[str], units: pd.Index
+) -> pd.DataFrame:
+    """One row per unit with its attributes, refusing values that vary within a unit."""
+    table = {}
+    for name in attributes:
+        column = df[name]
+        missing = column.isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"attribute column {name!r} is missing for units "
+                f"{format_rows(pd.unique(df[unit][missing]))}: give every unit a value."
+            )
+        try:
+            counts = column.groupby(df[unit], sort=False).nunique()
+        except TypeError:
+            raise TypeError(
+                f"attribute column {name!r} holds values that cannot be compared "
+                "(such as lists): use numbers or text."
+            ) from None
+        varying = counts.index[counts.to_numpy() > 1]
+        if len(varying):
+            example = varying[0]
+            seen = pd.unique(column[(df[unit] == example).to_numpy()])
+            raise ValueError(
+                f"attribute column {name!r} varies within units {format_rows(varying)} "
+                f"(unit {example!r} has {format_rows(seen, 3)}): a unit attribute must be "
+                "constant; pass a varying quantity as a stage instead."
+            )
+        first = column.groupby(df[unit], sort=False).first()
+        table[name] = first.reindex(units).to_numpy()
+    frame = pd.DataFrame(table, index=units)
+    for name in attributes:
+        frame[name] = frame[name].astype(df[name].dtype)
+    return frame
+
+
+def check_size(n_units: int, n_periods: int) -> None:
+    """Refuse panels too small to separate unit effects, period effects and links."""
+    if n_units < MIN_UNITS or n_periods < MIN_PERIODS:
+        raise ValueError(
+            f"the panel has {n_units} unit(s) and {n_periods} period(s); at least "
+            f"{MIN_UNITS} units and {MIN_PERIODS} periods are needed to tell unit effects, "
+            "period effects and links apart. Add units or periods."
+        )

@@ -1,0 +1,106 @@
+"""The ``exlink`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from exlink import __version__
+from exlink.data import Panel
+from exlink.periods import FREQUENCY_WORDS
+from exlink.spec import Chain
+
+
+def describe_dataset(panel: Panel, chain: Chain) -> str:
+    """A plain-text account of a panel: its size, stages by role and rollouts.
+
+    Parameters
+    ----------
+    panel
+        The data.
+    chain
+        The chain whose roles and levers label the stages and interventions.
+    """
+    periods = panel.periods
+    lines = [
+        f"{panel.n_units} units ({panel.unit_column}) x {panel.n_periods} "
+        f"{FREQUENCY_WORDS[panel.frequency]} periods, "
+        f"{panel.format_period(periods[0])} to {panel.format_period(periods[-1])}",
+        "",
+        "Stages by role:",
+    ]
+    missing = panel.missing
+    for role, names in chain.by_role().items():
+        shown = [f"{n} ({missing[n]} missing)" if missing[n] else n for n in names]
+        lines.append(_wrap(f"  {role:<10} {', '.join(shown)}", indent=13))
+    lines += ["", "Interventions and their rollout:"]
+    rollout = panel.rollout()
+    for intervention in chain.interventions:
+        row = rollout.loc[intervention.name]
+        reach = (
+            f"{row.units_treated} of {panel.n_units} units in {row.waves} wave(s), "
+            f"{panel.format_period(row.first_period)} to {panel.format_period(row.last_period)}"
+            if row.units_treated
+            else "never rolled out"
+        )
+        lines.append(
+            f"  {intervention.name} ({intervention.lever}) -> {', '.join(intervention.targets)}"
+        )
+        lines.append(f"      {reach}")
+    lines += ["", f"Links ({len(chain.links)}):"]
+    for link in chain.links:
+        notes = [link.form] if link.form != "linear" else []
+        notes += [f"moderated by {link.moderator}"] if link.moderator else []
+        lines.append(f"  {link.label}" + (f" [{'; '.join(notes)}]" if notes else ""))
+    return "\n".join(lines)
+
+
+def _wrap(text: str, indent: int) -> str:
+    return textwrap.fill(text, width=100, subsequent_indent=" " * indent, break_on_hyphens=False)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from exlink.datasets import load_retail_bank
+
+    bank = load_retail_bank()
+    panel = bank.panel()
+    print("exlink demo: the bundled retail-bank panel\n")
+    print(describe_dataset(panel, bank.chain))
+    print(
+        "\nNext: fit a ChainModel on this panel to estimate every link and intervention "
+        "effect, then simulate the return of candidate investments."
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``exlink`` command."""
+    parser = argparse.ArgumentParser(
+        prog="exlink",
+        description="Link employee-experience investments to customer experience and money.",
+    )
+    parser.add_argument("--version", action="version", version=f"exlink {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser("demo", help="show what the bundled retail-bank dataset holds")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``exlink`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except (ValueError, TypeError, KeyError, FileNotFoundError) as err:
+        print(f"exlink {args.command}: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

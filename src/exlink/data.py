@@ -1,0 +1,426 @@
+"""The Panel: a validated unit x period container built from a long DataFrame.
+
+A :class:`Panel` holds the stages (measured quantities), the interventions'
+rollouts and the unit attributes of a panel of business units observed over
+periods, as labelled xarray objects whose dimension names come from
+:mod:`exlink.dims`. It is built only through :meth:`Panel.from_frame`, which
+checks the data and explains what is wrong; the DataFrame passed in is never
+changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from exlink import _frame_checks as checks
+from exlink._names import format_rows, unknown_name_message
+from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.periods import FREQUENCY_WORDS, PeriodGrid, period_grid
+
+
+class Panel:
+    """Stages, intervention rollouts and unit attributes on a unit x period grid.
+
+    Build one with :meth:`Panel.from_frame`. Rows absent from the data are
+    absent cells (see :attr:`observed`); stage values that are missing in a
+    present row are NaN and counted in :attr:`missing`, never dropped.
+
+    Attributes
+    ----------
+    stages : xarray.DataArray
+        Stage values, dims ``(stage, unit, period)``, NaN where unobserved.
+    exposure : xarray.DataArray
+        Intervention rollouts, dims ``(intervention, unit, period)``: a share
+        in [0, 1] or a non-negative intensity, NaN only in absent rows.
+    attributes : pandas.DataFrame
+        One row per unit, one column per attribute.
+    observed : xarray.DataArray
+        Boolean, dims ``(unit, period)``: whether the data had that row.
+    unit_column, period_column : str
+        The names of the unit and period columns in the source DataFrame.
+    frequency : str
+        ``"integer"``, ``"month"`` or ``"quarter"``.
+    """
+
+    def __init__(
+        self,
+        stages: xr.DataArray,
+        exposure: xr.DataArray,
+        attributes: pd.DataFrame,
+        observed: xr.DataArray,
+        *,
+        grid: PeriodGrid,
+        units: pd.Index,
+        unit_column: str,
+    ) -> None:
+        self.stages = stages
+        self.exposure = exposure
+        self.attributes = attributes
+        self.observed = observed
+        self._grid = grid
+        self._units = units
+        self.unit_column = unit_column
+        self.period_column = str(grid.labels.name)
+        self.frequency = grid.frequency
+
+    # -- construction -----------------------------------------------------------
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        unit: str,
+        period: str,
+        stages: str | Sequence[str],
+        interventions: str | Sequence[str] | None = None,
+        attributes: str | Sequence[str] | None = None,
+    ) -> Panel:
+        """Build a panel from a long DataFrame with one row per unit and period.
+
+        Parameters
+        ----------
+        df
+            The data; it is not modified.
+        unit
+            Column naming the unit (branch, store, team) of each row.
+        period
+            Column with the period: consecutive integers, or dates (monthly or
+            quarterly, inferred; any day within a month stands for that month).
+        stages
+            Numeric columns with the measured quantities. Missing values are
+            allowed and counted.
+        interventions
+            Columns with each intervention's rollout: a share in [0, 1] or a
+            non-negative intensity, 0 where it was not in place, never missing.
+        attributes
+            Columns describing units (region, culture score, headcount); each
+            must be constant within a unit.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        TypeError
+            For arguments of the wrong type, or non-numeric stage or
+            intervention values (the message names the column and rows).
+        ValueError
+            For absent columns (with the closest name), repeated
+            ``(unit, period)`` rows, missing units, periods or rollouts,
+            negative rollouts, attributes that vary within a unit, and panels
+            with fewer than 3 units or 3 periods.
+
+        Examples
+        --------
+        >>> import exlink as xl
+        >>> bank = xl.datasets.load_retail_bank()
+        >>> panel = xl.Panel.from_frame(
+        ...     bank.data, unit="branch", period="month",
+        ...     stages=["engagement", "nps"], interventions=["coaching"],
+        ...     attributes=["region"],
+        ... )
+        >>> panel.n_units, panel.n_periods
+        (120, 36)
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"Panel.from_frame needs a pandas DataFrame, got {type(df).__name__}.")
+        roles = {
+            "unit": checks.as_names(unit, "unit", required=True),
+            "period": checks.as_names(period, "period", required=True),
+            "stages": checks.as_names(stages, "stages", required=True),
+            "interventions": checks.as_names(interventions, "interventions"),
+            "attributes": checks.as_names(attributes, "attributes"),
+        }
+        for argument in ("unit", "period"):
+            if len(roles[argument]) != 1:
+                raise TypeError(f"{argument} must be one column name, got {roles[argument]}.")
+        checks.check_roles(roles)
+        unit, period = roles["unit"][0], roles["period"][0]
+        checks.check_columns(df, [name for names in roles.values() for name in names])
+        if df.empty:
+            raise ValueError("the DataFrame has no rows.")
+
+        checks.check_units(df[unit], unit)
+        grid, positions = period_grid(df[period], period)
+        units = _unit_index(df[unit])
+        rows = units.get_indexer(df[unit])
+        _refuse_repeated_rows(df, unit, grid, rows, positions)
+        checks.check_size(len(units), len(grid))
+
+        shape = (len(units), len(grid))
+        coords = {UNIT: units.to_numpy(), PERIOD: grid.labels.to_numpy()}
+        present = np.zeros(shape, dtype=bool)
+        present[rows, positions] = True
+
+        def cube(names: Sequence[str], what: str, dim: str) -> xr.DataArray:
+            values = np.full((len(names), *shape), np.nan)
+            for i, name in enumerate(names):
+                column = checks.numeric_values(df[name], name, what)
+                if what == "intervention":
+                    checks.check_exposure(column, df.index, name)
+                elif np.isnan(column).all():
+                    raise ValueError(f"stage column {name!r} has no values: every row is missing.")
+                values[i, rows, positions] = column
+            return xr.DataArray(
+                values, dims=(dim, UNIT, PERIOD), coords={dim: list(names)} | coords
+            )
+
+        stage_cube = cube(roles["stages"], "stage", STAGE).rename("stages")
+        exposure_cube = cube(roles["interventions"], "intervention", INTERVENTION).rename(
+            "exposure"
+        )
+        attribute_table = checks.unit_attributes(df, unit, roles["attributes"], units)
+        observed = xr.DataArray(present, dims=(UNIT, PERIOD), coords=coords, name="observed")
+        return cls(
+            stage_cube,
+            exposure_cube,
+            attribute_table,
+            observed,
+            grid=grid,
+            units=units,
+            unit_column=unit,
+        )
+
+    # -- shape ----------------------------------------------------------------------
+    @property
+    def units(self) -> pd.Index:
+        """Unit labels, sorted where they can be."""
+        return self._units
+
+    @property
+    def periods(self) -> pd.Index:
+        """Every period of the grid, first to last, gaps included."""
+        return self._grid.labels
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return len(self._units)
+
+    @property
+    def n_periods(self) -> int:
+        """Number of periods on the grid, gaps included."""
+        return len(self._grid)
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        """Stage columns, in the order given."""
+        return tuple(self.stages[STAGE].values.tolist())
+
+    @property
+    def intervention_names(self) -> tuple[str, ...]:
+        """Intervention columns, in the order given."""
+        return tuple(self.exposure[INTERVENTION].values.tolist())
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        """Attribute columns, in the order given."""
+        return tuple(self.attributes.columns)
+
+    # -- what is missing --------------------------------------------------------------
+    @property
+    def missing(self) -> pd.Series:
+        """Missing stage values per stage, counted over the rows present."""
+        counts = (self.stages.isnull() & self.observed).sum((UNIT, PERIOD))
+        return pd.Series(counts.values, index=list(self.stage_names), name="missing")
+
+    @property
+    def gaps(self) -> pd.Index:
+        """Periods of the grid with no row for any unit."""
+        empty = ~self.observed.any(UNIT).values
+        return self.periods[empty]
+
+    @property
+    def absent_rows(self) -> pd.DataFrame:
+        """The ``(unit, period)`` cells with no row in the data."""
+        u, t = np.nonzero(~self.observed.values)
+        return pd.DataFrame({self.unit_column: self.units[u], self.period_column: self.periods[t]})
+
+    @property
+    def is_balanced(self) -> bool:
+        """True when every unit has a row in every period."""
+        return bool(self.observed.all())
+
+    # -- views -------------------------------------------------------------------------
+    def stage(self, name: str) -> xr.DataArray:
+        """One stage as a ``(unit, period)`` array."""
+        if name not in self.stage_names:
+            raise KeyError(unknown_name_message("stage", name, self.stage_names))
+        return self.stages.sel({STAGE: name})
+
+    def lag(self, name: str, lag: int) -> xr.DataArray:
+        """A stage ``lag`` periods earlier: the value at ``t - lag`` in cell ``t``.
+
+        The first ``lag`` periods are NaN: their past lies before the panel.
+        """
+        if isinstance(lag, bool) or not isinstance(lag, int | np.integer) or lag < 0:
+            raise ValueError(f"lag must be a whole number >= 0, got {lag!r}.")
+        return self.stage(name).shift({PERIOD: int(lag)})
+
+    def rollout(self) -> pd.DataFrame:
+        """How each intervention was rolled out: units reached, waves, first and last period.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per intervention with ``units_treated``, ``share_treated``,
+            ``first_period``, ``last_period`` (any unit), ``waves`` (distinct
+            start periods), ``max_exposure`` and ``kind`` (``"share"`` when the
+            rollout stays within [0, 1], else ``"intensity"``).
+        """
+        rows = []
+        for name in self.intervention_names:
+            exposure = self.exposure.sel({INTERVENTION: name}).fillna(0.0).values
+            active = exposure > 0
+            treated = active.any(axis=1)
+            starts = active.argmax(axis=1)[treated]
+            active_periods = np.nonzero(active.any(axis=0))[0]
+            rows.append(
+                {
+                    "intervention": name,
+                    "units_treated": int(treated.sum()),
+                    "share_treated": float(treated.mean()),
+                    "first_period": self.periods[active_periods[0]] if treated.any() else None,
+                    "last_period": self.periods[active_periods[-1]] if treated.any() else None,
+                    "waves": len(np.unique(starts)),
+                    "max_exposure": float(exposure.max()),
+                    "kind": "share" if exposure.max() <= 1 else "intensity",
+                }
+            )
+        columns = [
+            "intervention",
+            "units_treated",
+            "share_treated",
+            "first_period",
+            "last_period",
+            "waves",
+            "max_exposure",
+            "kind",
+        ]
+        return pd.DataFrame(rows, columns=columns).set_index("intervention")
+
+    def describe(self) -> pd.DataFrame:
+        """Summary statistics of every stage and intervention column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per column with ``kind``, ``count`` (values present),
+            ``missing``, ``mean``, ``sd``, ``min`` and ``max``.
+        """
+        rows = {}
+        present = self.observed.values
+        for kind, cube, dim in (
+            ("stage", self.stages, STAGE),
+            ("intervention", self.exposure, INTERVENTION),
+        ):
+            for name in cube[dim].values.tolist():
+                values = cube.sel({dim: name}).values[present]
+                values = values[~np.isnan(values)]
+                rows[name] = {
+                    "kind": kind,
+                    "count": len(values),
+                    "missing": int(present.sum()) - len(values),
+                    "mean": values.mean() if len(values) else np.nan,
+                    "sd": values.std(ddof=1) if len(values) > 1 else np.nan,
+                    "min": values.min() if len(values) else np.nan,
+                    "max": values.max() if len(values) else np.nan,
+                }
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def format_period(self, label: object) -> str:
+        """A period label as short text: ``'7'``, ``'2024-03'`` or ``'2024Q1'``."""
+        return self._grid.format(label)
+
+    # -- conversion ------------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """The panel as a long DataFrame, one row per ``(unit, period)`` present.
+
+        Columns are the unit, the period, the stages, the interventions and
+        the attributes, under their original names; rows are ordered by unit
+        and period. Dated periods come back as the first day of their month.
+        """
+        u, t = np.nonzero(self.observed.values)
+        frame = pd.DataFrame(
+            {self.unit_column: self.units.take(u), self.period_column: self.periods.take(t)}
+        )
+        for name in self.stage_names:
+            frame[name] = self.stages.sel({STAGE: name}).values[u, t]
+        for name in self.intervention_names:
+            frame[name] = self.exposure.sel({INTERVENTION: name}).values[u, t]
+        for name in self.attribute_names:
+            frame[name] = self.attributes[name].take(u).to_numpy()
+            frame[name] = frame[name].astype(self.attributes[name].dtype)
+        return frame
+
+    def to_xarray(self) -> xr.Dataset:
+        """Stages, exposure and the observed mask in one Dataset, attributes as unit coordinates."""
+        dataset = xr.Dataset(
+            {"stages": self.stages, "exposure": self.exposure, "observed": self.observed}
+        )
+        return dataset.assign_coords(
+            {name: (UNIT, self.attributes[name].to_numpy()) for name in self.attribute_names}
+        )
+
+    def __repr__(self) -> str:
+        periods = self.periods
+        span = f"{self.format_period(periods[0])} .. {self.format_period(periods[-1])}"
+        rows = int(self.observed.values.sum())
+        lines = [
+            f"Panel: {self.n_units} units ({self.unit_column}) x {self.n_periods} periods "
+            f"({self.period_column}, {FREQUENCY_WORDS[self.frequency]}, {span})",
+            f"  rows        {rows} of {self.n_units * self.n_periods}"
+            + (" (balanced)" if self.is_balanced else " (unbalanced)"),
+            f"  stages      {', '.join(self.stage_names)}",
+        ]
+        missing = self.missing[self.missing > 0]
+        if len(missing):
+            lines.append(
+                "  missing     "
+                + ", ".join(f"{name} {n} ({n / rows:.1%})" for name, n in missing.items())
+            )
+        if self.intervention_names:
+            lines.append(f"  interventions {', '.join(self.intervention_names)}")
+        if self.attribute_names:
+            lines.append(f"  attributes  {', '.join(self.attribute_names)}")
+        if len(self.gaps):
+            lines.append(
+                "  gaps        no rows in periods "
+                + ", ".join(self.format_period(p) for p in self.gaps)
+            )
+        return "\n".join(lines)
+
+
+def _unit_index(units: pd.Series) -> pd.Index:
+    unique = pd.Index(pd.unique(units), name=units.name)
+    try:
+        return unique.sort_values()
+    except TypeError:
+        return unique
+
+
+def _refuse_repeated_rows(
+    df: pd.DataFrame, unit: str, grid: PeriodGrid, rows: np.ndarray, positions: np.ndarray
+) -> None:
+    keys = pd.DataFrame({"u": rows, "t": positions})
+    repeated = keys.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return
+    first = keys[repeated].iloc[0]
+    clash = df.index[repeated & (rows == first["u"]) & (positions == first["t"])]
+    hint = (
+        " exlink works with monthly or quarterly periods: aggregate finer data first."
+        if grid.frequency != "integer"
+        else ""
+    )
+    raise ValueError(
+        f"{int(repeated.sum())} rows repeat a ({unit}, period) pair: unit "
+        f"{format_rows([df[unit].iloc[np.argmax(repeated)]])} in period "
+        f"{grid.format(grid.labels[first['t']])} appears in rows {format_rows(clash)}. "
+        f"Keep one row per unit and period.{hint}"
+    )

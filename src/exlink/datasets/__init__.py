@@ -1,0 +1,21 @@
+"""Data with known truth: seeded generators and bundled datasets.
+
+- :func:`make_service_chain` generates a panel from a chain with known
+  parameters, returned with its :class:`~exlink.datasets.truth.ChainTruth`.
+- :func:`load_retail_bank` loads a bundled panel of 120 bank branches over 36
+  months, made once by the generator, with its truth.
+"""
+
+from exlink.datasets.retail_bank import RETAIL_BANK_CHAIN, build_retail_bank, load_retail_bank
+from exlink.datasets.service_chain import DEFAULT_CHAIN, ServiceChainData, make_service_chain
+from exlink.datasets.truth import ChainTruth
+
+__all__ = [
+    "DEFAULT_CHAIN",
+    "RETAIL_BANK_CHAIN",
+    "ChainTruth",
+    "ServiceChainData",
+    "build_retail_bank",
+    "load_retail_bank",
+    "make_service_chain",
+]

@@ -1,0 +1,578 @@
+"""The structure of a chain: stages, links and interventions.
+
+Everything here is a frozen, validated description with no PyMC inside. A
+:class:`Chain` says which quantities are measured (stages, each with a role),
+which affect which (links, with a lag and a functional form), and which
+employee-experience investments act on which stages (interventions, each with
+a lever). Models, simulators and the command line all read the same spec, and
+a spec round-trips through ``dict``, JSON and YAML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from exlink._names import did_you_mean, unknown_name_message
+
+Role = Literal["ex", "cx", "customer", "financial"]
+ROLES: tuple[str, ...] = ("ex", "cx", "customer", "financial")
+"""Roles in chain order: employee experience, customer experience, customer
+behaviour, financial results."""
+
+OPERATIONAL_LEVERS: tuple[str, ...] = ("people", "process", "data", "technology")
+STRATEGIC_LEVERS: tuple[str, ...] = ("leadership", "culture", "mission_strategy", "business_model")
+LEVERS: tuple[str, ...] = OPERATIONAL_LEVERS + STRATEGIC_LEVERS
+"""Every lever an intervention can pull."""
+
+LIKELIHOODS: tuple[str, ...] = ("normal", "student_t")
+"""Observation models a stage may use."""
+
+FORMS: tuple[str, ...] = ("linear", "saturating", "threshold")
+"""Functional forms of a link: straight, diminishing returns, or moving only
+once the source passes a threshold."""
+
+
+def _check_name(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, got {type(value).__name__} {value!r}.")
+    if not value.strip() or value != value.strip():
+        raise ValueError(f"{what} {value!r} must be non-empty without surrounding spaces.")
+    return value
+
+
+def _check_choice(value: object, valid: tuple[str, ...], what: str, owner: str) -> str:
+    if value not in valid:
+        raise ValueError(
+            f"{owner}: {what} {value!r} is not one of {', '.join(valid)}."
+            + did_you_mean(value, valid)
+        )
+    return str(value)
+
+
+def _check_optional_name(value: object, what: str) -> str | None:
+    return None if value is None else _check_name(value, what)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A measured quantity of the chain.
+
+    Parameters
+    ----------
+    name
+        The stage's name, also the column that holds it in the data.
+    role
+        ``"ex"``, ``"cx"``, ``"customer"`` or ``"financial"``.
+    likelihood
+        Observation model: ``"normal"`` or ``"student_t"`` (robust to outliers).
+    description
+        Free text shown in reports, such as what scale the measure uses.
+    """
+
+    name: str
+    role: Role
+    likelihood: str = "normal"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, "Stage name")
+        _check_choice(self.role, ROLES, "role", f"Stage {self.name!r}")
+        _check_choice(self.likelihood, LIKELIHOODS, "likelihood", f"Stage {self.name!r}")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A directed effect of one stage on another.
+
+    Parameters
+    ----------
+    source, target
+        Stage names: ``source`` at ``t - lag`` affects ``target`` at ``t``.
+    lag
+        Periods between cause and effect, an integer >= 0. A stage may affect
+        itself only with a lag of at least one period (persistence).
+    form
+        ``"linear"``, ``"saturating"`` (less effect at a high source level) or
+        ``"threshold"`` (the target moves only once the source is high).
+    moderator
+        A unit attribute (such as a culture score) that strengthens or weakens
+        the effect from unit to unit, or ``None``.
+    """
+
+    source: str
+    target: str
+    lag: int = 0
+    form: str = "linear"
+    moderator: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self.source, "Link source")
+        _check_name(self.target, "Link target")
+        if isinstance(self.lag, bool) or not isinstance(self.lag, int):
+            raise TypeError(f"Link {self.label}: lag must be an integer, got {self.lag!r}.")
+        if self.lag < 0:
+            raise ValueError(
+                f"Link {self.label}: lag must be >= 0 (a cause cannot follow its effect), "
+                f"got {self.lag}."
+            )
+        if self.source == self.target and self.lag == 0:
+            raise ValueError(f"Link {self.label}: a stage can affect itself only with a lag >= 1.")
+        _check_choice(self.form, FORMS, "form", f"Link {self.label}")
+        _check_optional_name(self.moderator, f"Link {self.label} moderator")
+
+    @property
+    def label(self) -> str:
+        """A readable name such as ``'nps -> retention (lag 1)'``."""
+        return f"{self.source} -> {self.target}" + (f" (lag {self.lag})" if self.lag else "")
+
+
+_LINK_TEXT = re.compile(
+    r"^\s*(?P<source>.+?)\s*->\s*(?P<target>.+?)\s*(\(\s*lag\s+(?P<lag>\d+)\s*\))?\s*$"
+)
+
+
+def parse_link(text: str) -> Link:
+    """Read a link written as ``"source -> target"`` or ``"source -> target (lag 2)"``.
+
+    Parameters
+    ----------
+    text
+        The link in arrow notation.
+
+    Returns
+    -------
+    Link
+        A linear, unmoderated link.
+    """
+    match = _LINK_TEXT.match(text)
+    if match is None:
+        raise ValueError(
+            f"cannot read link {text!r}: write it as 'source -> target' or "
+            "'source -> target (lag 1)'."
+        )
+    return Link(match["source"], match["target"], lag=int(match["lag"] or 0))
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """An employee-experience investment acting on one or more stages.
+
+    In the data an intervention is a column with its rollout per unit and
+    period: a share in [0, 1] or a non-negative intensity. The effect builds up
+    as the intervention is adopted (``ramp``) and, once it stops, may decay at a
+    rate of its own (``fade``).
+
+    Parameters
+    ----------
+    name
+        The intervention's name, also its column in the data.
+    targets
+        Stages it acts on directly (one name or several).
+    lever
+        What it changes: operational ``people``, ``process``, ``data``,
+        ``technology`` or strategic ``leadership``, ``culture``,
+        ``mission_strategy``, ``business_model``. Interventions of one lever
+        share a population prior.
+    ramp
+        If true, exposure rises geometrically toward the rollout level at an
+        adoption rate the model estimates; if false, it follows the rollout.
+    fade
+        If true, exposure falls at a separate, estimated rate after the
+        rollout stops; if false, it falls at the adoption rate.
+    moderator
+        A unit attribute that strengthens or weakens the effect, or ``None``.
+    description
+        Free text shown in reports.
+    """
+
+    name: str
+    targets: tuple[str, ...]
+    lever: str
+    ramp: bool = True
+    fade: bool = False
+    moderator: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, "Intervention name")
+        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
+        object.__setattr__(self, "targets", targets)
+        if not targets:
+            raise ValueError(
+                f"Intervention {self.name!r} targets nothing: name at least one stage in targets."
+            )
+        for target in targets:
+            _check_name(target, f"Intervention {self.name!r} target")
+        if len(set(targets)) != len(targets):
+            raise ValueError(f"Intervention {self.name!r} names a target twice: {targets}.")
+        _check_choice(self.lever, LEVERS, "lever", f"Intervention {self.name!r}")
+        for flag in ("ramp", "fade"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"Intervention {self.name!r}: {flag} must be True or False.")
+        _check_optional_name(self.moderator, f"Intervention {self.name!r} moderator")
+
+    @property
+    def lever_kind(self) -> str:
+        """``"operational"`` or ``"strategic"``."""
+        return "operational" if self.lever in OPERATIONAL_LEVERS else "strategic"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Stages, the links between them and the interventions acting on them.
+
+    Parameters
+    ----------
+    stages
+        The measured quantities, each with a role.
+    links
+        Directed effects between stages. Links of lag 0 must not form a cycle.
+    interventions
+        Investments acting on stages.
+
+    Examples
+    --------
+    >>> chain = Chain(
+    ...     stages=[Stage("engagement", "ex"), Stage("nps", "cx")],
+    ...     links=[Link("engagement", "nps")],
+    ...     interventions=[Intervention("coaching", "engagement", lever="people")],
+    ... )
+    >>> chain.parents("nps")
+    (Link(source='engagement', target='nps', lag=0, form='linear', moderator=None),)
+    """
+
+    stages: tuple[Stage, ...]
+    links: tuple[Link, ...] = ()
+    interventions: tuple[Intervention, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for attr, kind in (("stages", Stage), ("links", Link), ("interventions", Intervention)):
+            items = getattr(self, attr)
+            if isinstance(items, kind | str | Mapping) or not isinstance(items, Iterable):
+                raise TypeError(f"Chain {attr} must be a list of {kind.__name__} objects.")
+            items = tuple(items)
+            for item in items:
+                if not isinstance(item, kind):
+                    raise TypeError(
+                        f"Chain {attr} must hold {kind.__name__} objects, got "
+                        f"{type(item).__name__} {item!r}."
+                    )
+            object.__setattr__(self, attr, items)
+        self._validate()
+
+    # -- validation ---------------------------------------------------------
+    def _validate(self) -> None:
+        if not self.stages:
+            raise ValueError("Chain needs at least one stage.")
+        _refuse_repeats([s.name for s in self.stages], "stage")
+        _refuse_repeats([i.name for i in self.interventions], "intervention")
+        clash = set(self.stage_names) & set(self.intervention_names)
+        if clash:
+            raise ValueError(
+                f"{sorted(clash)} named both a stage and an intervention: give each its own name."
+            )
+        for link in self.links:
+            for end in (link.source, link.target):
+                if end not in self.stage_names:
+                    raise ValueError(
+                        f"Link {link.label}: "
+                        + unknown_name_message("stage", end, self.stage_names)
+                    )
+        _refuse_repeats([(lk.source, lk.target, lk.lag) for lk in self.links], "link")
+        for intervention in self.interventions:
+            for target in intervention.targets:
+                if target not in self.stage_names:
+                    raise ValueError(
+                        f"Intervention {intervention.name!r} target: "
+                        + unknown_name_message("stage", target, self.stage_names)
+                    )
+        cycle = _find_cycle(self.stage_names, [lk for lk in self.links if lk.lag == 0])
+        if cycle:
+            raise ValueError(
+                "links of lag 0 form a cycle: "
+                + " -> ".join(cycle)
+                + ". Give one of these links a lag >= 1 or remove it."
+            )
+
+    # -- lookups -------------------------------------------------------------
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        """Stage names in the order given."""
+        return tuple(s.name for s in self.stages)
+
+    @property
+    def intervention_names(self) -> tuple[str, ...]:
+        """Intervention names in the order given."""
+        return tuple(i.name for i in self.interventions)
+
+    @property
+    def moderators(self) -> tuple[str, ...]:
+        """Unit attributes that moderate a link or an intervention."""
+        names = [x.moderator for x in (*self.links, *self.interventions) if x.moderator]
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def max_lag(self) -> int:
+        """The longest link lag, 0 when there are no links."""
+        return max((lk.lag for lk in self.links), default=0)
+
+    def stage(self, name: str) -> Stage:
+        """Return the stage called ``name``."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(unknown_name_message("stage", name, self.stage_names))
+
+    def intervention(self, name: str) -> Intervention:
+        """Return the intervention called ``name``."""
+        for intervention in self.interventions:
+            if intervention.name == name:
+                return intervention
+        raise KeyError(unknown_name_message("intervention", name, self.intervention_names))
+
+    def by_role(self) -> dict[str, tuple[str, ...]]:
+        """Stage names grouped by role, in chain order (roles without stages omitted)."""
+        grouped = {role: tuple(s.name for s in self.stages if s.role == role) for role in ROLES}
+        return {role: names for role, names in grouped.items() if names}
+
+    def parents(self, stage: str) -> tuple[Link, ...]:
+        """Links into ``stage``."""
+        self.stage(stage)
+        return tuple(lk for lk in self.links if lk.target == stage)
+
+    def children(self, stage: str) -> tuple[Link, ...]:
+        """Links out of ``stage``."""
+        self.stage(stage)
+        return tuple(lk for lk in self.links if lk.source == stage)
+
+    def topological_order(self) -> tuple[str, ...]:
+        """Stages ordered so that every lag-0 source comes before its target."""
+        order: list[str] = []
+        remaining = list(self.stage_names)
+        contemporaneous = [lk for lk in self.links if lk.lag == 0]
+        while remaining:
+            for name in remaining:
+                if all(lk.source in order for lk in contemporaneous if lk.target == name):
+                    order.append(name)
+                    remaining.remove(name)
+                    break
+        return tuple(order)
+
+    def downstream(self, name: str) -> tuple[str, ...]:
+        """Stages reachable from a stage or an intervention through any links."""
+        if name in self.intervention_names:
+            frontier = list(self.intervention(name).targets)
+        else:
+            frontier = [lk.target for lk in self.children(name)]
+        seen: dict[str, None] = {}
+        while frontier:
+            stage = frontier.pop(0)
+            if stage not in seen:
+                seen[stage] = None
+                frontier.extend(lk.target for lk in self.links if lk.source == stage)
+        return tuple(s for s in self.stage_names if s in seen)
+
+    # -- construction helpers -------------------------------------------------
+    @classmethod
+    def from_roles(
+        cls,
+        roles: Mapping[str, str | Sequence[str]],
+        *,
+        interventions: Mapping[str, tuple[str, str | Sequence[str]]] | None = None,
+        links: Sequence[Link | str] | None = None,
+        lag: int = 0,
+    ) -> Chain:
+        """Build a chain from stages grouped by role.
+
+        Parameters
+        ----------
+        roles
+            Role -> stage names, such as ``{"ex": ["engagement"], "cx": ["nps"]}``.
+        interventions
+            Intervention name -> ``(lever, targets)``.
+        links
+            Links as :class:`Link` objects or ``"a -> b (lag 1)"`` text. When
+            omitted, every stage of a role is linked to every stage of the
+            next role present, with lag ``lag``.
+        lag
+            The lag of the links made when ``links`` is omitted.
+
+        Returns
+        -------
+        Chain
+
+        Examples
+        --------
+        >>> chain = Chain.from_roles(
+        ...     {"ex": "engagement", "cx": "nps", "financial": "revenue"},
+        ...     interventions={"coaching": ("people", "engagement")},
+        ... )
+        >>> [link.label for link in chain.links]
+        ['engagement -> nps', 'nps -> revenue']
+        """
+        for role in roles:
+            _check_choice(role, ROLES, "role", "Chain.from_roles")
+        grouped = {r: [n] if isinstance(n, str) else list(n) for r, n in roles.items()}
+        layers = [grouped[role] for role in ROLES if grouped.get(role)]
+        stages = [Stage(name, role) for role in ROLES for name in grouped.get(role, [])]
+        if links is None:
+            made = [Link(a, b, lag=lag) for up, down in pairwise(layers) for a in up for b in down]
+        else:
+            made = [parse_link(lk) if isinstance(lk, str) else lk for lk in links]
+        made_interventions = [
+            Intervention(name, targets, lever=lever)
+            for name, (lever, targets) in (interventions or {}).items()
+        ]
+        return cls(stages, made, made_interventions)
+
+    # -- serialisation ----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A plain ``dict`` of lists and scalars, the inverse of :meth:`from_dict`."""
+
+        def plain(obj: Any) -> dict[str, Any]:
+            out = {f.name: getattr(obj, f.name) for f in fields(obj)}
+            return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+        return {
+            "stages": [plain(s) for s in self.stages],
+            "links": [plain(lk) for lk in self.links],
+            "interventions": [plain(i) for i in self.interventions],
+        }
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> Chain:
+        """Build a chain from a ``dict`` such as :meth:`to_dict` returns.
+
+        Stages may also be given as a mapping of name to role, and links as
+        ``"source -> target (lag 1)"`` text. Unknown keys are refused.
+        """
+        if not isinstance(spec, Mapping):
+            raise TypeError(f"a chain spec must be a mapping, got {type(spec).__name__}.")
+        _refuse_unknown_keys(spec, ("stages", "links", "interventions"), "chain")
+        raw_stages = spec.get("stages") or []
+        if isinstance(raw_stages, Mapping):
+            raw_stages = [{"name": name, "role": role} for name, role in raw_stages.items()]
+        stages = [_build(Stage, item, "stage") for item in raw_stages]
+        links = [
+            parse_link(item) if isinstance(item, str) else _build(Link, item, "link")
+            for item in spec.get("links") or []
+        ]
+        interventions = [
+            _build(Intervention, item, "intervention") for item in spec.get("interventions") or []
+        ]
+        return cls(stages, links, interventions)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The spec as JSON text; keyword arguments go to :func:`json.dumps`."""
+        return json.dumps(self.to_dict(), **({"indent": 2} | kwargs))
+
+    @classmethod
+    def from_json(cls, text: str) -> Chain:
+        """Build a chain from JSON text."""
+        return cls.from_dict(json.loads(text))
+
+    def to_yaml(self) -> str:
+        """The spec as YAML text."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Chain:
+        """Build a chain from YAML text."""
+        return cls.from_dict(yaml.safe_load(text))
+
+    def write(self, path: str | Path) -> None:
+        """Write the spec to a ``.json``, ``.yaml`` or ``.yml`` file."""
+        path = _spec_path(path)
+        path.write_text(self.to_json() if path.suffix == ".json" else self.to_yaml())
+
+    @classmethod
+    def read(cls, path: str | Path) -> Chain:
+        """Read a spec from a ``.json``, ``.yaml`` or ``.yml`` file."""
+        path = _spec_path(path)
+        text = path.read_text()
+        return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)
+
+    def __repr__(self) -> str:
+        lines = [
+            f"Chain: {len(self.stages)} stages, {len(self.links)} links, "
+            f"{len(self.interventions)} interventions"
+        ]
+        lines += [f"  {role:<10} {', '.join(names)}" for role, names in self.by_role().items()]
+        lines += [
+            f"  link       {lk.label}" + (f" [{lk.form}]" if lk.form != "linear" else "")
+            for lk in self.links
+        ]
+        lines += [
+            f"  invest     {i.name} ({i.lever}) -> {', '.join(i.targets)}"
+            for i in self.interventions
+        ]
+        return "\n".join(lines)
+
+
+def _spec_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix not in (".json", ".yaml", ".yml"):
+        raise ValueError(f"cannot tell the format of {path}: use a .json, .yaml or .yml file.")
+    return path
+
+
+def _refuse_repeats(names: Sequence[object], kind: str) -> None:
+    seen: set[object] = set()
+    repeated = [n for n in names if n in seen or seen.add(n)]
+    if repeated:
+        raise ValueError(f"{kind} {repeated[0]!r} appears more than once in the chain.")
+
+
+def _refuse_unknown_keys(spec: Mapping[str, Any], valid: Sequence[str], what: str) -> None:
+    for key in spec:
+        if key not in valid:
+            raise ValueError(
+                f"{what} spec: unknown key {key!r}.{did_you_mean(key, valid)} "
+                f"Valid keys: {', '.join(valid)}."
+            )
+
+
+def _build(kind: type, item: Any, what: str) -> Any:
+    if not isinstance(item, Mapping):
+        raise TypeError(f"each {what} must be a mapping of its fields, got {item!r}.")
+    _refuse_unknown_keys(item, [f.name for f in fields(kind)], what)
+    try:
+        return kind(**item)
+    except TypeError as err:
+        if "missing" in str(err):
+            raise ValueError(f"{what} {dict(item)!r}: {err}.") from None
+        raise
+
+
+def _find_cycle(nodes: Sequence[str], links: Sequence[Link]) -> list[str]:
+    """Return one cycle as a list of names (first name repeated last), or []."""
+    children: dict[str, list[str]] = {n: [] for n in nodes}
+    for link in links:
+        children[link.source].append(link.target)
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for child in children[node]:
+            if state.get(child) == 1:
+                return [*stack[stack.index(child) :], child]
+            if child not in state and (found := visit(child)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in nodes:
+        if node not in state and (found := visit(node)):
+            return found
+    return []
