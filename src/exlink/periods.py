@@ -69,6 +69,8 @@ def period_grid(values: pd.Series, column: str) -> tuple[PeriodGrid, np.ndarray]
     positions : numpy.ndarray
         For each row, the integer position of its period on the grid.
     """
+    if pd.api.types.is_object_dtype(values.dtype):
+        values = values.infer_objects()
     missing = values.isna().to_numpy()
     if missing.any():
         raise ValueError(

@@ -206,6 +206,7 @@ def make_service_chain(
     period_sd = np.array([stage_truth[n].period_sd for n in names])[:, None]
     unit_effects = unit_sd * rng.standard_normal((len(names), n_units))
     period_effects = period_sd * rng.standard_normal((len(names), total))
+    _refuse_unknown(rollouts or {}, chain.intervention_names, "intervention")
     rollout = {
         k.name: _rollout(rng, n_units, n_periods, k.name, (rollouts or {}).get(k.name, {}))
         for k in chain.interventions

@@ -1,0 +1,21 @@
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_quickstart_runs(tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks, "the README has no Python quickstart"
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)
+    assert (tmp_path / "chain.yaml").exists()
+    assert namespace["panel"].n_units == 120
+    assert namespace["chain"].max_lag == 1
+
+
+def test_readme_names_the_two_commands():
+    text = README.read_text()
+    assert "make demo" in text and "make test" in text
