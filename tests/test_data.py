@@ -63,12 +63,15 @@ def test_unbalanced_panel_and_gaps_are_reported(frame):
     assert len(panel.to_frame()) == len(gappy)
 
 
-@pytest.mark.parametrize("freq, expected, labels", [
-    ("MS", "month", ["2024-01", "2024-02"]),
-    ("ME", "month", ["2024-01", "2024-02"]),
-    ("QS", "quarter", ["2024Q1", "2024Q2"]),
-    ("QE", "quarter", ["2024Q1", "2024Q2"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "freq, expected, labels",
+    [
+        ("MS", "month", ["2024-01", "2024-02"]),
+        ("ME", "month", ["2024-01", "2024-02"]),
+        ("QS", "quarter", ["2024Q1", "2024Q2"]),
+        ("QE", "quarter", ["2024Q1", "2024Q2"]),
+    ],
+)
 def test_dated_periods(frame, freq, expected, labels):
     dates = pd.date_range("2024-01-01", periods=5, freq=freq)
     frame["month"] = frame["month"].map(dict(zip(range(1, 6), dates, strict=True)))
@@ -225,8 +228,9 @@ def test_text_and_fractional_periods(frame):
 
 
 def test_irregular_dated_periods(frame):
-    frame["month"] = [pd.Timestamp(2024, 1, 1) + pd.DateOffset(months=2 * (t - 1))
-                      for t in small_frame()["month"]]  # fmt: skip
+    frame["month"] = [
+        pd.Timestamp(2024, 1, 1) + pd.DateOffset(months=2 * (t - 1)) for t in small_frame()["month"]
+    ]
     expect(ValueError, ["'month'", "2 months apart", "monthly or quarterly"], frame)
 
 

@@ -88,10 +88,17 @@ def corrupt_shrink(frame, draw):
 
 
 CORRUPTIONS = [
-    corrupt_drop_column, corrupt_rename_column, corrupt_duplicate_row, corrupt_text_in_stage,
-    corrupt_whole_stage_type, corrupt_exposure, corrupt_attribute, corrupt_period, corrupt_unit,
+    corrupt_drop_column,
+    corrupt_rename_column,
+    corrupt_duplicate_row,
+    corrupt_text_in_stage,
+    corrupt_whole_stage_type,
+    corrupt_exposure,
+    corrupt_attribute,
+    corrupt_period,
+    corrupt_unit,
     corrupt_shrink,
-]  # fmt: skip
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

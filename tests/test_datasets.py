@@ -26,8 +26,15 @@ def test_same_seed_same_data_other_seed_other_data():
 def test_shape_columns_and_panel():
     sim = make_service_chain(n_units=15, n_periods=12, seed=1, start="2022-04-15")
     assert len(sim.data) == 15 * 12
-    expected = {"unit", "period", "region", "culture", "headcount",
-                *DEFAULT_CHAIN.stage_names, *DEFAULT_CHAIN.intervention_names}  # fmt: skip
+    expected = {
+        "unit",
+        "period",
+        "region",
+        "culture",
+        "headcount",
+        *DEFAULT_CHAIN.stage_names,
+        *DEFAULT_CHAIN.intervention_names,
+    }
     assert set(sim.data.columns) == expected
     panel = sim.panel()
     assert panel.frequency == "month"
@@ -47,9 +54,11 @@ def test_rollouts_are_staggered_and_permanent_by_default():
 
 def test_rollout_with_duration_stops():
     sim = make_service_chain(
-        n_units=10, n_periods=20, seed=3,
+        n_units=10,
+        n_periods=20,
+        seed=3,
         rollouts={"coaching": {"coverage": 1.0, "waves": 1, "first_wave": 2, "duration": 5}},
-    )  # fmt: skip
+    )
     coaching = sim.data.pivot(index="unit", columns="period", values="coaching").to_numpy()
     assert (
         (coaching[:, 2:7] == 1).all() and coaching[:, :2].sum() == 0 and coaching[:, 7:].sum() == 0
@@ -63,16 +72,23 @@ def test_exposure_ramps_up_and_fades_at_its_rates():
         [Intervention("k", "e", lever="people", fade=True)],
     )
     sim = make_service_chain(
-        n_units=5, n_periods=10, seed=0, chain=chain,
+        n_units=5,
+        n_periods=10,
+        seed=0,
+        chain=chain,
         interventions={"k": {"ramp_rate": 0.5, "fade_rate": 0.25}},
-    )  # fmt: skip
+    )
     exposure = sim.truth.exposure("k", np.array([0, 1, 1, 1, 0, 0]))
     np.testing.assert_allclose(exposure, [0, 0.5, 0.75, 0.875, 0.65625, 0.4921875])
 
 
 def test_expected_effect_matches_hand_computation_on_a_linear_chain():
-    sim = make_service_chain(n_units=5, n_periods=6, seed=0, interventions={
-        "coaching": {"effects": {"engagement": 2.0}, "ramp_rate": 1.0}})  # fmt: skip
+    sim = make_service_chain(
+        n_units=5,
+        n_periods=6,
+        seed=0,
+        interventions={"coaching": {"effects": {"engagement": 2.0}, "ramp_rate": 1.0}},
+    )
     effect = sim.truth.expected_effect({"coaching": np.ones(4)})
     beta_en, beta_nr, beta_rr = 0.6, 0.08, 4.0
     np.testing.assert_allclose(effect["engagement"], [2, 2, 2, 2])
@@ -106,8 +122,13 @@ def test_moderation_and_threshold_forms():
         [Link("e", "c", moderator="culture"), Link("c", "r", form="threshold")],
         [Intervention("k", "e", lever="people")],
     )
-    sim = make_service_chain(n_units=30, n_periods=6, seed=4, chain=chain,
-                             links={"e -> c": {"coef": 0.5, "moderation": 0.2}})  # fmt: skip
+    sim = make_service_chain(
+        n_units=30,
+        n_periods=6,
+        seed=4,
+        chain=chain,
+        links={"e -> c": {"coef": 0.5, "moderation": 0.2}},
+    )
     culture = sim.truth.attributes["culture"]
     high, low = culture.idxmax(), culture.idxmin()
     effect_high = sim.truth.long_run_effect("k", unit=high)["c"]
@@ -136,18 +157,21 @@ def test_student_t_stage_gets_heavy_tails():
     assert sim.truth.stages["e"].nu is None
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"links": {"engagement -> NPS": 0.5}}, ["engagement -> NPS", "engagement -> nps"]),
-    ({"stages": {"revenu": {"intercept": 1.0}}}, ["revenu", "revenue"]),
-    ({"stages": {"revenue": {"mean": 1.0}}}, ["mean"]),
-    ({"interventions": {"coaching": {"effects": {"nps": 1.0}}}}, ["nps", "coaching"]),
-    ({"interventions": {"coaching": {"ramp_rate": 0.0}}}, ["ramp_rate"]),
-    ({"rollouts": {"coaching": {"coverage": 2.0}}}, ["coverage"]),
-    ({"rollouts": {"coaching": {"first_wave": 30}}}, ["first_wave"]),
-    ({"rollouts": {"coachin": {}}}, ["coachin"]),
-    ({"missing_rate": 1.0}, ["missing_rate"]),
-    ({"n_units": 2}, ["n_units"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"links": {"engagement -> NPS": 0.5}}, ["engagement -> NPS", "engagement -> nps"]),
+        ({"stages": {"revenu": {"intercept": 1.0}}}, ["revenu", "revenue"]),
+        ({"stages": {"revenue": {"mean": 1.0}}}, ["mean"]),
+        ({"interventions": {"coaching": {"effects": {"nps": 1.0}}}}, ["nps", "coaching"]),
+        ({"interventions": {"coaching": {"ramp_rate": 0.0}}}, ["ramp_rate"]),
+        ({"rollouts": {"coaching": {"coverage": 2.0}}}, ["coverage"]),
+        ({"rollouts": {"coaching": {"first_wave": 30}}}, ["first_wave"]),
+        ({"rollouts": {"coachin": {}}}, ["coachin"]),
+        ({"missing_rate": 1.0}, ["missing_rate"]),
+        ({"n_units": 2}, ["n_units"]),
+    ],
+)
 def test_generator_refuses_bad_settings(kwargs, words):
     with pytest.raises(ValueError) as err:
         make_service_chain(**({"n_units": 10, "n_periods": 12} | kwargs))
@@ -189,12 +213,20 @@ def test_bundled_data_match_their_documented_shape(bank):
     assert panel.periods[0] == pd.Timestamp("2023-01-01")
     assert bank.chain == RETAIL_BANK_CHAIN
     assert set(bank.chain.by_role()["cx"]) == {
-        "nps", "personalisation", "integrity", "expectations", "resolution", "time_effort",
+        "nps",
+        "personalisation",
+        "integrity",
+        "expectations",
+        "resolution",
+        "time_effort",
         "empathy",
-    }  # fmt: skip
+    }
     levers = {k.name: k.lever for k in bank.chain.interventions}
-    assert levers == {"coaching": "people", "scheduling_tool": "technology",
-                      "complaint_redesign": "process"}  # fmt: skip
+    assert levers == {
+        "coaching": "people",
+        "scheduling_tool": "technology",
+        "complaint_redesign": "process",
+    }
     rollout = panel.rollout()
     assert (rollout["waves"] >= 2).all()
     assert 0.01 < panel.missing["nps"] / 4320 < 0.04

@@ -30,9 +30,15 @@ def chain():
 def test_vocabulary_matches_the_design():
     assert ROLES == ("ex", "cx", "customer", "financial")
     assert set(LEVERS) == {
-        "people", "process", "data", "technology",
-        "leadership", "culture", "mission_strategy", "business_model",
-    }  # fmt: skip
+        "people",
+        "process",
+        "data",
+        "technology",
+        "leadership",
+        "culture",
+        "mission_strategy",
+        "business_model",
+    }
     assert Intervention("x", "a", lever="culture").lever_kind == "strategic"
     assert Intervention("x", "a", lever="data").lever_kind == "operational"
 
@@ -40,9 +46,11 @@ def test_vocabulary_matches_the_design():
 def test_lookups(chain):
     assert chain.stage_names == ("engagement", "nps", "retention", "revenue")
     assert chain.by_role() == {
-        "ex": ("engagement",), "cx": ("nps",), "customer": ("retention",),
+        "ex": ("engagement",),
+        "cx": ("nps",),
+        "customer": ("retention",),
         "financial": ("revenue",),
-    }  # fmt: skip
+    }
     assert [lk.label for lk in chain.parents("retention")] == ["nps -> retention (lag 1)"]
     assert chain.downstream("coaching") == ("engagement", "nps", "retention", "revenue")
     assert chain.downstream("retention") == ("revenue",)
@@ -59,11 +67,14 @@ def test_topological_order_puts_lag0_sources_first():
     assert chain.topological_order() == ("a", "b", "c")
 
 
-@pytest.mark.parametrize("dump, load", [
-    (Chain.to_dict, Chain.from_dict),
-    (Chain.to_json, Chain.from_json),
-    (Chain.to_yaml, Chain.from_yaml),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "dump, load",
+    [
+        (Chain.to_dict, Chain.from_dict),
+        (Chain.to_json, Chain.from_json),
+        (Chain.to_yaml, Chain.from_yaml),
+    ],
+)
 def test_round_trips(chain, dump, load):
     assert load(dump(chain)) == chain
 
@@ -103,8 +114,10 @@ def test_from_roles_links_adjacent_roles():
         lag=1,
     )
     assert [lk.label for lk in chain.links] == [
-        "engagement -> nps (lag 1)", "enablement -> nps (lag 1)", "nps -> revenue (lag 1)",
-    ]  # fmt: skip
+        "engagement -> nps (lag 1)",
+        "enablement -> nps (lag 1)",
+        "nps -> revenue (lag 1)",
+    ]
     assert chain.intervention("coaching").lever == "people"
 
 
@@ -113,19 +126,22 @@ def test_from_roles_with_explicit_links():
     assert chain.links == (Link("e", "c", lag=3),)
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda: Stage("nps", "customer_experience"), ["customer_experience", "cx"]),
-    (lambda: Stage("nps", "cx", likelihood="poisson"), ["poisson", "likelihood"]),
-    (lambda: Stage(" nps", "cx"), ["' nps'"]),
-    (lambda: Stage(3, "cx"), ["string"]),
-    (lambda: Link("a", "b", lag=-1), ["lag", "-1"]),
-    (lambda: Link("a", "b", lag=1.5), ["lag", "1.5"]),
-    (lambda: Link("a", "a"), ["itself"]),
-    (lambda: Link("a", "b", form="sigmoid"), ["sigmoid", "form"]),
-    (lambda: Intervention("coaching", [], lever="people"), ["coaching", "targets nothing"]),
-    (lambda: Intervention("coaching", "e", lever="peeple"), ["peeple", "people"]),
-    (lambda: Intervention("coaching", ["e", "e"], lever="people"), ["twice"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda: Stage("nps", "customer_experience"), ["customer_experience", "cx"]),
+        (lambda: Stage("nps", "cx", likelihood="poisson"), ["poisson", "likelihood"]),
+        (lambda: Stage(" nps", "cx"), ["' nps'"]),
+        (lambda: Stage(3, "cx"), ["string"]),
+        (lambda: Link("a", "b", lag=-1), ["lag", "-1"]),
+        (lambda: Link("a", "b", lag=1.5), ["lag", "1.5"]),
+        (lambda: Link("a", "a"), ["itself"]),
+        (lambda: Link("a", "b", form="sigmoid"), ["sigmoid", "form"]),
+        (lambda: Intervention("coaching", [], lever="people"), ["coaching", "targets nothing"]),
+        (lambda: Intervention("coaching", "e", lever="peeple"), ["peeple", "people"]),
+        (lambda: Intervention("coaching", ["e", "e"], lever="people"), ["twice"]),
+    ],
+)
 def test_parts_refuse_bad_values(make, words):
     with pytest.raises((ValueError, TypeError)) as err:
         make()
@@ -137,13 +153,16 @@ def _stages():
     return [Stage("e", "ex"), Stage("c", "cx"), Stage("r", "customer")]
 
 
-@pytest.mark.parametrize("links, interventions, words", [
-    ([Link("e", "cc")], [], ["'cc'", "Did you mean 'c'?"]),
-    ([Link("e", "c"), Link("c", "r"), Link("r", "e")], [], ["cycle", "e -> c -> r -> e"]),
-    ([Link("e", "c"), Link("e", "c")], [], ["more than once"]),
-    ([], [Intervention("k", "nps", lever="people")], ["'k'", "'nps'"]),
-    ([], [Intervention("e", "c", lever="people")], ["both a stage and an intervention"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "links, interventions, words",
+    [
+        ([Link("e", "cc")], [], ["'cc'", "Did you mean 'c'?"]),
+        ([Link("e", "c"), Link("c", "r"), Link("r", "e")], [], ["cycle", "e -> c -> r -> e"]),
+        ([Link("e", "c"), Link("e", "c")], [], ["more than once"]),
+        ([], [Intervention("k", "nps", lever="people")], ["'k'", "'nps'"]),
+        ([], [Intervention("e", "c", lever="people")], ["both a stage and an intervention"]),
+    ],
+)
 def test_chain_refuses_bad_structure(links, interventions, words):
     with pytest.raises(ValueError) as err:
         Chain(_stages(), links, interventions)
@@ -161,8 +180,9 @@ def test_unknown_keys_are_refused_with_a_suggestion():
     with pytest.raises(ValueError, match=r"'lnks'.*Did you mean 'links'"):
         Chain.from_dict(spec)
     with pytest.raises(ValueError, match="'lagg'"):
-        Chain.from_dict({"stages": {"e": "ex", "c": "cx"},
-                         "links": [{"source": "e", "target": "c", "lagg": 1}]})  # fmt: skip
+        Chain.from_dict(
+            {"stages": {"e": "ex", "c": "cx"}, "links": [{"source": "e", "target": "c", "lagg": 1}]}
+        )
     with pytest.raises(ValueError, match="role"):
         Chain.from_dict({"stages": [{"name": "e"}]})
 
@@ -181,8 +201,12 @@ def test_json_is_plain(chain):
     data = json.loads(chain.to_json())
     assert data["interventions"][1]["targets"] == ["nps", "retention"]
     assert data["links"][1] == {
-        "source": "nps", "target": "retention", "lag": 1, "form": "threshold", "moderator": None,
-    }  # fmt: skip
+        "source": "nps",
+        "target": "retention",
+        "lag": 1,
+        "form": "threshold",
+        "moderator": None,
+    }
 
 
 def test_lookup_of_unknown_stage_suggests(chain):

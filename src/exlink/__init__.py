@@ -8,15 +8,20 @@ periods, and simulates the return of candidate investments.
 
 from exlink import datasets, dims
 from exlink.data import Panel
+from exlink.models import ChainModel, ConvergenceWarning
+from exlink.priors import Prior
 from exlink.spec import Chain, Intervention, Link, Stage
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Chain",
+    "ChainModel",
+    "ConvergenceWarning",
     "Intervention",
     "Link",
     "Panel",
+    "Prior",
     "Stage",
     "__version__",
     "datasets",

@@ -10,6 +10,7 @@ changed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -359,12 +360,41 @@ class Panel:
         return frame
 
     def to_xarray(self) -> xr.Dataset:
-        """Stages, exposure and the observed mask in one Dataset, attributes as unit coordinates."""
+        """Stages, exposure and the observed mask in one Dataset, attributes as unit coordinates.
+
+        :meth:`from_xarray` reads it back.
+        """
         dataset = xr.Dataset(
             {"stages": self.stages, "exposure": self.exposure, "observed": self.observed}
         )
-        return dataset.assign_coords(
+        dataset = dataset.assign_coords(
             {name: (UNIT, self.attributes[name].to_numpy()) for name in self.attribute_names}
+        )
+        dataset.attrs = {
+            "unit_column": self.unit_column,
+            "period_column": self.period_column,
+            "frequency": self.frequency,
+            "attributes": json.dumps(list(self.attribute_names)),
+        }
+        return dataset
+
+    @classmethod
+    def from_xarray(cls, dataset: xr.Dataset) -> Panel:
+        """Rebuild a panel from :meth:`to_xarray` output (for example a saved model's data)."""
+        attributes = json.loads(dataset.attrs["attributes"])
+        units = pd.Index(dataset[UNIT].values, name=dataset.attrs["unit_column"])
+        labels = pd.Index(dataset[PERIOD].values, name=dataset.attrs["period_column"])
+        grid = PeriodGrid(labels, dataset.attrs["frequency"])
+        table = pd.DataFrame({name: dataset[name].values for name in attributes}, index=units)
+        plain = dataset.drop_vars(attributes)
+        return cls(
+            plain["stages"].astype(float),
+            plain["exposure"].astype(float),
+            table,
+            plain["observed"].astype(bool),
+            grid=grid,
+            units=units,
+            unit_column=str(dataset.attrs["unit_column"]),
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,247 @@
+"""What a chain model needs from a chain and a panel, as plain arrays.
+
+:class:`ChainDesign` checks that the panel holds everything the chain names,
+standardises every stage by its observed mean and standard deviation, and
+lays out which cells enter each stage's likelihood, which missing cells are
+imputed, and the labels of every link and intervention effect. Nothing here
+touches PyMC.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from exlink._names import format_rows, unknown_name_message
+from exlink.data import Panel
+from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.spec import Chain
+
+
+@dataclass(frozen=True)
+class LinkTerm:
+    """One link, by position."""
+
+    label: str
+    source: int
+    target: int
+    lag: int
+    form: str
+    moderator: str | None
+
+
+@dataclass(frozen=True)
+class EffectTerm:
+    """One intervention acting on one target stage."""
+
+    label: str
+    intervention: int
+    target: int
+    lever: str
+    moderator: str | None
+
+
+class ChainDesign:
+    """Arrays and labels of a chain fitted to a panel.
+
+    Parameters
+    ----------
+    chain
+        The structure.
+    panel
+        The data; it must hold every stage and intervention of the chain and
+        every moderator as a numeric attribute.
+
+    Attributes
+    ----------
+    means, sds
+        Observed mean and standard deviation of each stage, in chain order.
+    y
+        Standardised stage values, shape ``(stages, units, periods)``, NaN
+        where unobserved.
+    rollouts
+        Intervention rollouts, shape ``(interventions, units, periods)``.
+    moderators
+        Attribute -> ``(center, scale, standardised values per unit)``.
+    first_period
+        Per stage, the first period whose expected value can be computed
+        (the longest lag among its incoming links).
+    """
+
+    def __init__(self, chain: Chain, panel: Panel) -> None:
+        check_panel_fits_chain(chain, panel)
+        self.chain = chain
+        self.stage_names = chain.stage_names
+        self.intervention_names = chain.intervention_names
+        self.units = panel.units
+        self.periods = panel.periods
+        raw = panel.stages.sel({STAGE: list(self.stage_names)}).values
+        self.means = np.nanmean(raw, axis=(1, 2))
+        self.sds = np.array([np.nanstd(r, ddof=1) for r in raw])
+        constant = [n for n, s in zip(self.stage_names, self.sds, strict=True) if not s > 0]
+        if constant:
+            raise ValueError(
+                f"stage {constant[0]!r} never varies: a chain cannot explain a constant."
+            )
+        self.y = (raw - self.means[:, None, None]) / self.sds[:, None, None]
+        self.rollouts = _rollouts(panel, self.intervention_names)
+        self.moderators = _moderators(chain, panel)
+        index = {name: i for i, name in enumerate(self.stage_names)}
+        self.links = tuple(
+            LinkTerm(lk.label, index[lk.source], index[lk.target], lk.lag, lk.form, lk.moderator)
+            for lk in chain.links
+        )
+        self.effects = tuple(
+            EffectTerm(f"{k.name} -> {target}", i, index[target], k.lever, k.moderator)
+            for i, k in enumerate(chain.interventions)
+            for target in k.targets
+        )
+        self.first_period = np.array(
+            [
+                max((lk.lag for lk in self.links if lk.target == j), default=0)
+                for j in range(len(self.stage_names))
+            ]
+        )
+        _warn_unidentified(self)
+
+    # -- cells ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(units, periods)``."""
+        return len(self.units), len(self.periods)
+
+    def modelled(self, j: int) -> np.ndarray:
+        """Boolean ``(units, periods)``: cells whose expected value stage ``j`` can compute."""
+        cells = np.zeros(self.shape, dtype=bool)
+        cells[:, self.first_period[j] :] = True
+        return cells
+
+    def observed_cells(self, j: int) -> np.ndarray:
+        """Flat indices of the cells of stage ``j`` that enter its likelihood."""
+        return np.flatnonzero(self.modelled(j) & ~np.isnan(self.y[j]))
+
+    def imputed_cells(self, j: int) -> np.ndarray:
+        """Flat indices of missing cells of stage ``j`` that feed a link, to be imputed."""
+        if not any(lk.source == j for lk in self.links):
+            return np.array([], dtype=int)
+        return np.flatnonzero(np.isnan(self.y[j]))
+
+    # -- labels ----------------------------------------------------------------------------
+    @property
+    def levers(self) -> tuple[str, ...]:
+        """Levers of the chain's interventions, in first-seen order."""
+        return tuple(dict.fromkeys(e.lever for e in self.effects))
+
+    def coords(self) -> dict[str, list]:
+        """Coordinates for every named dimension of the model."""
+        nonlinear = [lk.label for lk in self.links if lk.form != "linear"]
+        return {
+            STAGE: list(self.stage_names),
+            UNIT: list(self.units),
+            PERIOD: list(self.periods),
+            INTERVENTION: list(self.intervention_names),
+            "link": [lk.label for lk in self.links],
+            "nonlinear_link": nonlinear,
+            "moderated_link": [lk.label for lk in self.links if lk.moderator],
+            "effect": [e.label for e in self.effects],
+            "moderated_effect": [e.label for e in self.effects if e.moderator],
+            "lever": list(self.levers),
+            "ramped": [k.name for k in self.chain.interventions if k.ramp],
+            "fading": [k.name for k in self.chain.interventions if k.fade],
+            "student_t": [s.name for s in self.chain.stages if s.likelihood == "student_t"],
+        }
+
+    def link_factor(self, term: LinkTerm) -> float:
+        """Original-scale change of the target per standardised unit of a link coefficient."""
+        return float(self.sds[term.target] / self.sds[term.source])
+
+    def describe_cells(self) -> pd.DataFrame:
+        """Per stage: cells in the likelihood, missing cells imputed, and leading periods left out."""
+        rows = []
+        for j, name in enumerate(self.stage_names):
+            rows.append(
+                {
+                    "stage": name,
+                    "observed": len(self.observed_cells(j)),
+                    "imputed": len(self.imputed_cells(j)),
+                    "missing": int(np.isnan(self.y[j]).sum()),
+                    "leading_periods_unmodelled": int(self.first_period[j]),
+                }
+            )
+        return pd.DataFrame(rows).set_index("stage")
+
+
+def check_panel_fits_chain(chain: Chain, panel: Panel) -> None:
+    """Refuse a panel that lacks a stage, an intervention or a moderator of the chain."""
+    for kind, names, have in (
+        ("stage", chain.stage_names, panel.stage_names),
+        ("intervention", chain.intervention_names, panel.intervention_names),
+    ):
+        for name in names:
+            if name not in have:
+                raise ValueError(
+                    f"the chain's {kind} {name!r} is not in the panel: pass it to "
+                    f"Panel.from_frame({kind}s=[...]). "
+                    + unknown_name_message(f"panel {kind}", name, have)
+                )
+    for name in chain.moderators:
+        if name not in panel.attribute_names:
+            raise ValueError(
+                f"moderator {name!r} is not a unit attribute of the panel: pass it to "
+                "Panel.from_frame(attributes=[...]). "
+                + unknown_name_message("attribute", name, panel.attribute_names)
+            )
+        if not pd.api.types.is_numeric_dtype(panel.attributes[name]):
+            raise TypeError(f"moderator {name!r} must be a numeric unit attribute.")
+
+
+def _rollouts(panel: Panel, names: tuple[str, ...]) -> np.ndarray:
+    if not names:
+        return np.zeros((0, panel.n_units, panel.n_periods))
+    rollouts = panel.exposure.sel({INTERVENTION: list(names)})
+    absent = int((~panel.observed.values).sum())
+    if absent:
+        warnings.warn(
+            f"{absent} (unit, period) rows are absent from the panel: their rollouts carry the "
+            "unit's previous value forward (0 before its first row) and their stage values "
+            "are imputed.",
+            UserWarning,
+            stacklevel=4,
+        )
+        rollouts = rollouts.ffill(PERIOD).fillna(0.0)
+    return np.asarray(rollouts.values, dtype=float)
+
+
+def _moderators(chain: Chain, panel: Panel) -> dict[str, tuple[float, float, np.ndarray]]:
+    out = {}
+    for name in chain.moderators:
+        values = panel.attributes[name].to_numpy(dtype=float)
+        center, scale = float(values.mean()), float(values.std(ddof=1))
+        if not scale > 0:
+            raise ValueError(f"moderator {name!r} is the same for every unit: it cannot moderate.")
+        out[name] = (center, scale, (values - center) / scale)
+    return out
+
+
+def _warn_unidentified(design: ChainDesign) -> None:
+    for i, name in enumerate(design.intervention_names):
+        rollout = design.rollouts[i]
+        treated = (rollout > 0).any(axis=1)
+        if not treated.any():
+            warnings.warn(
+                f"intervention {name!r} was never rolled out in this panel: the data say "
+                "nothing about its effect, which stays at its prior.",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif treated.all() and len(np.unique(rollout, axis=0)) == 1:
+            warnings.warn(
+                f"intervention {name!r} reached every unit at the same time: its effect cannot "
+                f"be told apart from the period effects of periods "
+                f"{format_rows(design.periods[rollout[0] > 0], 2)}.",
+                UserWarning,
+                stacklevel=4,
+            )

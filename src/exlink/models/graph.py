@@ -1,0 +1,245 @@
+"""The PyMC graph of a chain model.
+
+For stage ``j``, unit ``u``, period ``t``, all on the stage's standardised scale::
+
+    mu[j,u,t] = intercept[j] + unit_sd[j] * a[j,u] + period_sd[j] * tau[j,t]
+                + sum over links p -> j   (beta + link_moderation * z[u]) * f(y[p,u,t-lag])
+                + sum over effects k -> j (gamma + effect_moderation * z[u]) * e[k,u,t]
+    y[j,u,t] ~ Normal(mu, sigma[j])  or  StudentT(nu[j], mu, sigma[j])
+
+``a[j]`` and ``tau[j]`` are zero-sum normals with spreads ``unit_sd[j]`` and
+``period_sd[j]``, so unit and period effects are identified apart from the
+intercept. They are centred: with many periods per unit and many units per
+period the data pin each one down, where a centred form samples best. ``e`` is the exposure of
+:mod:`exlink.transforms` with estimated adoption and fade rates. Pooled
+intervention effects are ``gamma ~ Normal(lever_mean[lever], lever_sd[lever])``,
+sampled in an exact reparametrisation (see ``_effects``) so that a lever with
+one or two interventions does not form a funnel.
+Missing stage values that feed a link are imputed: they get the stage's
+likelihood where its expected value is defined, and a standard normal (the
+stage's own spread) in the leading periods where it is not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.models.design import ChainDesign
+from exlink.models.prior_set import PriorSet
+from exlink.transforms import exposure_tensor, link_form_tensor
+
+STAGE_DATA = "stage_values"
+ROLLOUT_DATA = "rollouts"
+
+
+def build_graph(
+    design: ChainDesign, priors: PriorSet
+) -> tuple[pm.Model, dict[str, pt.TensorVariable]]:
+    """Build the PyMC model of a chain on a panel.
+
+    Returns
+    -------
+    model : pymc.Model
+    mu : dict
+        Stage name -> expected values on the standardised scale, shape
+        ``(units, periods)``, for predictions.
+    """
+    coords = design.coords()
+    n_units, n_periods = design.shape
+    with pm.Model(coords=coords) as model:
+        values = pm.Data(STAGE_DATA, np.nan_to_num(design.y), dims=(STAGE, UNIT, PERIOD))
+        rollouts = pm.Data(ROLLOUT_DATA, design.rollouts, dims=(INTERVENTION, UNIT, PERIOD))
+        intercept = _group("intercept", priors, STAGE, coords)
+        sigma = _group("sigma", priors, STAGE, coords)
+        nu = _group("nu", priors, "student_t", coords) if coords["student_t"] else None
+        unit_sd = _group("unit_sd", priors, STAGE, coords)
+        period_sd = _group("period_sd", priors, STAGE, coords)
+        unit_effect = pm.ZeroSumNormal("unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT))
+        period_raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(STAGE, PERIOD))
+        period_effect = pm.Deterministic(
+            "period_effect", period_sd[:, None] * period_raw, dims=(STAGE, PERIOD)
+        )
+
+        beta = _group("beta", priors, "link", coords)
+        nonlinear = {label: i for i, label in enumerate(coords["nonlinear_link"])}
+        reference = _group("reference", priors, "nonlinear_link", coords) if nonlinear else None
+        curvature = _group("curvature", priors, "nonlinear_link", coords) if nonlinear else None
+        moderated_links = {label: i for i, label in enumerate(coords["moderated_link"])}
+        link_moderation = (
+            _group("link_moderation", priors, "moderated_link", coords) if moderated_links else None
+        )
+        gamma = _effects(design, priors, coords)
+        moderated_effects = {label: i for i, label in enumerate(coords["moderated_effect"])}
+        effect_moderation = (
+            _group("effect_moderation", priors, "moderated_effect", coords)
+            if moderated_effects
+            else None
+        )
+        exposures = _exposures(design, priors, coords, rollouts)
+        _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords)
+
+        z = {name: pt.as_tensor(v[2])[:, None] for name, v in design.moderators.items()}
+        full: dict[int, pt.TensorVariable] = {}
+        mu_out: dict[str, pt.TensorVariable] = {}
+        index = {name: j for j, name in enumerate(design.stage_names)}
+        for name in design.chain.topological_order():
+            j = index[name]
+            own = _impute(design, j, name, values[j])
+            full[j] = own
+            mu = intercept[j] + unit_effect[j][:, None] + period_effect[j][None, :]
+            for i, term in enumerate(design.links):
+                if term.target != j:
+                    continue
+                source = own if term.source == j else full[term.source]
+                shifted = _shift(source, term.lag, n_units)
+                if term.label in nonlinear:
+                    k = nonlinear[term.label]
+                    shifted = link_form_tensor(term.form, shifted, reference[k], curvature[k])
+                slope = beta[i]
+                if term.moderator:
+                    slope = slope + link_moderation[moderated_links[term.label]] * z[term.moderator]
+                mu = mu + slope * shifted
+            for i, term in enumerate(design.effects):
+                if term.target != j:
+                    continue
+                slope = gamma[i]
+                if term.moderator:
+                    slope = (
+                        slope + effect_moderation[moderated_effects[term.label]] * z[term.moderator]
+                    )
+                mu = mu + slope * exposures[term.intervention]
+            mu_out[name] = mu
+            student = coords["student_t"]
+            stage_nu = nu[student.index(name)] if name in student else None
+            _likelihood(design, j, name, mu, sigma[j], stage_nu, values[j], own)
+    return model, mu_out
+
+
+def _group(name: str, priors: PriorSet, dim: str, coords: dict) -> pt.TensorVariable:
+    """A vector of one prior group; elements with their own prior become scalars."""
+    overrides = priors.overrides(name)
+    if not overrides:
+        return priors.group(name).create(f"{name}_std", dims=dim)
+    parts = [
+        overrides.get(label, priors.group(name)).create(f"{name}_std[{label}]")
+        for label in coords[dim]
+    ]
+    return pm.Deterministic(f"{name}_std", pt.stack(parts), dims=dim)
+
+
+def _effects(design: ChainDesign, priors: PriorSet, coords: dict) -> pt.TensorVariable:
+    """Intervention effects; pooled ones drawn from their lever's population.
+
+    Within a lever, ``gamma_i ~ Normal(lever_mean, lever_sd)``. With a Normal
+    prior ``Normal(m0, s0)`` on ``lever_mean`` the model is sampled in an exact
+    reparametrisation without the funnel that levers with one or two effects
+    make: given ``lever_sd``, the lever's effects are jointly
+    ``MvNormal(m0, lever_sd**2 I + s0**2 J)`` and ``lever_mean`` is drawn from
+    its normal conditional, non-centred.
+    """
+    labels = coords["effect"]
+    if not labels:
+        return pt.zeros(0)
+    pooled = priors.pooled_effects()
+    if not pooled:
+        return _group("gamma", priors, "effect", coords)
+    lever_sd = _group("lever_sd", priors, "lever", coords)
+    overrides = priors.overrides("gamma")
+    gamma = [None] * len(labels)
+    for i, label in enumerate(labels):
+        if label not in pooled:
+            gamma[i] = overrides.get(label, priors.group("gamma")).create(f"gamma_std[{label}]")
+    means = []
+    for l_index, lever in enumerate(coords["lever"]):
+        members = [i for i, e in enumerate(design.effects) if e.lever == lever and e.label in pooled]
+        mean_prior = priors.overrides("lever_mean").get(lever, priors.group("lever_mean"))
+        tau = lever_sd[l_index]
+        if mean_prior.distribution != "Normal" or not members:
+            mean = mean_prior.create(f"lever_mean_std[{lever}]")
+            for i in members:
+                gamma[i] = pm.Normal(f"gamma_std[{labels[i]}]", mean, tau)
+            means.append(mean)
+            continue
+        m0, s0 = mean_prior.params.get("mu", 0.0), mean_prior.params.get("sigma", 1.0)
+        n = len(members)
+        if n == 1:
+            draws = pm.Normal(f"gamma_std[{lever}]", m0, pt.sqrt(tau**2 + s0**2))[None]
+        else:
+            cov = tau**2 * pt.eye(n) + s0**2 * pt.ones((n, n))
+            draws = pm.MvNormal(f"gamma_std[{lever}]", mu=np.full(n, m0), cov=cov)
+        for position, i in enumerate(members):
+            gamma[i] = draws[position]
+        precision = 1.0 / s0**2 + n / tau**2
+        center = (m0 / s0**2 + draws.sum() / tau**2) / precision
+        offset = pm.Normal(f"lever_mean_offset[{lever}]", 0.0, 1.0)
+        means.append(center + offset / pt.sqrt(precision))
+    pm.Deterministic("lever_mean_std", pt.stack(means), dims="lever")
+    return pm.Deterministic("gamma_std", pt.stack(gamma), dims="effect")
+
+
+def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) -> list:
+    ramp = _group("ramp", priors, "ramped", coords) if coords["ramped"] else None
+    fade = _group("fade", priors, "fading", coords) if coords["fading"] else None
+    out = []
+    for i, k in enumerate(design.chain.interventions):
+        k_ramp = ramp[coords["ramped"].index(k.name)] if k.ramp else pt.constant(1.0)
+        k_fade = fade[coords["fading"].index(k.name)] if k.fade else k_ramp
+        if not k.ramp and not k.fade:
+            out.append(rollouts[i])
+        else:
+            out.append(exposure_tensor(rollouts[i], k_ramp, k_fade, n_periods=design.shape[1]))
+    return out
+
+
+def _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords) -> None:
+    """Deterministics of every effect on the original scale of its stages."""
+    link_factor = np.array([design.link_factor(term) for term in design.links])
+    pm.Deterministic("beta", beta * link_factor, dims="link")
+    if coords["effect"]:
+        effect_factor = np.array([design.sds[e.target] for e in design.effects])
+        pm.Deterministic("gamma", gamma * effect_factor, dims="effect")
+    if link_moderation is not None:
+        factor = np.array([design.link_factor(t) for t in design.links if t.moderator])
+        pm.Deterministic("link_moderation", link_moderation * factor, dims="moderated_link")
+    if effect_moderation is not None:
+        factor = np.array([design.sds[e.target] for e in design.effects if e.moderator])
+        pm.Deterministic("effect_moderation", effect_moderation * factor, dims="moderated_effect")
+
+
+def _shift(source, lag: int, n_units: int):
+    if lag == 0:
+        return source
+    return pt.concatenate([pt.zeros((n_units, lag)), source[:, :-lag]], axis=1)
+
+
+def _impute(design: ChainDesign, j: int, name: str, values) -> pt.TensorVariable:
+    cells = design.imputed_cells(j)
+    if not len(cells):
+        return values
+    missing = pm.Normal(f"missing[{name}]", 0.0, 1.0, shape=len(cells))
+    return pt.set_subtensor(values.ravel()[cells], missing).reshape(design.shape)
+
+
+def _likelihood(design, j, name, mu, sigma, nu, values, full) -> None:
+    def dist(mu_cells):
+        if nu is None:
+            return pm.Normal.dist(mu=mu_cells, sigma=sigma)
+        return pm.StudentT.dist(nu=nu, mu=mu_cells, sigma=sigma)
+
+    observed = design.observed_cells(j)
+    mu_flat = mu.ravel()
+    rv = pm.Normal if nu is None else pm.StudentT
+    params = {"mu": mu_flat[observed], "sigma": sigma} | ({"nu": nu} if nu is not None else {})
+    rv(f"y[{name}]", **params, observed=values.ravel()[observed], shape=len(observed))
+    cells = design.imputed_cells(j)
+    modelled = design.modelled(j).ravel()[cells]
+    if modelled.any():
+        # The placeholder N(0, 1) prior of these imputed values is replaced by the likelihood.
+        imputed = full.ravel()[cells[modelled]]
+        logp = pm.logp(dist(mu_flat[cells[modelled]]), imputed) - pm.logp(
+            pm.Normal.dist(0.0, 1.0), imputed
+        )
+        pm.Potential(f"imputation[{name}]", logp.sum())

@@ -1,0 +1,1 @@
+"""Backend-light mathematics on posterior draws: propagation, returns, portfolios."""
