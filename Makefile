@@ -46,12 +46,12 @@ demo: $(VENV)/.installed
 	@$(VENV)/bin/exlink demo
 
 test: $(VENV)/.installed-dev
-	@$(VENV)/bin/ruff check src tests scripts
-	@$(VENV)/bin/ruff format --check src tests scripts
+	@$(VENV)/bin/ruff check src tests scripts benchmarks
+	@$(VENV)/bin/ruff format --check src tests scripts benchmarks
 	@$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev
-	@$(VENV)/bin/ruff check src tests scripts
+	@$(VENV)/bin/ruff check src tests scripts benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,9 +1,13 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 def test_readme_quickstart_runs(tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "the README has no Python quickstart"
@@ -14,6 +18,8 @@ def test_readme_quickstart_runs(tmp_path, monkeypatch):
     assert (tmp_path / "chain.yaml").exists()
     assert namespace["panel"].n_units == 120
     assert namespace["chain"].max_lag == 1
+    assert (tmp_path / "model.nc").exists()
+    assert namespace["same"].effects().equals(namespace["model"].effects())
 
 
 def test_readme_names_the_two_commands():

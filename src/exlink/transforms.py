@@ -1,7 +1,8 @@
 """Link forms and intervention exposure: pure functions, NumPy and PyTensor twins.
 
-Link forms, all with slope 1 at ``reference`` so that a link's coefficient is
-its effect per unit of the source near that level::
+Link forms; linear and saturating have slope 1 at ``reference``, so a link's
+coefficient is its effect per unit of the source near that level, and threshold
+has slope 1/2 there, rising to 1 well above it::
 
     linear      f(x) = x - reference
     saturating  f(x) = scale * tanh((x - reference) / scale)

@@ -14,7 +14,8 @@ For stage ``j``, unit ``u``, period ``t``::
     y[j,u,t] = mu[j,u,t] + noise_sd[j] * eps,  eps ~ Normal(0, 1) or Student-t(nu)
 
 with ``z[u]`` the unit's moderator, standardised as ``(x - center) / scale``, and
-the link forms, all with slope 1 at ``reference``::
+the link forms (slope 1 at ``reference`` for linear and saturating, 1/2 for
+threshold, whose slope rises from 0 well below to 1 well above it)::
 
     linear      f(x) = x - reference
     saturating  f(x) = scale * tanh((x - reference) / scale)

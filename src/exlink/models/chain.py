@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -127,10 +128,11 @@ class ChainModel:
             ``self``, with :attr:`idata` set. A :class:`ConvergenceWarning`
             is issued when :meth:`diagnostics` finds a problem.
         """
-        if panel is not None or self._model is None:
-            if panel is None:
-                raise ValueError("fit needs a panel: model.fit(panel) or model.build(panel).fit().")
-            self.build(panel)
+        if panel is None and self.panel is None:
+            raise ValueError("fit needs a panel: model.fit(panel) or model.build(panel).fit().")
+        if panel is not None or self._model is None or "mu" in self._model.named_vars:
+            # A graph that predict() extended with mu would store it on every draw: rebuild.
+            self.build(panel if panel is not None else self.panel)
         self.idata = run_sampler(
             self._model,
             draws=draws,
@@ -159,8 +161,7 @@ class ChainModel:
             period)``, NaN where a stage is not modelled).
         """
         model = self._require_model()
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*Potential.*")
+        with _quiet_potentials():
             prior = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
         stages = summaries.stage_draws(self._design, prior["prior_predictive"].to_dataset())
         return xr.DataTree.from_dict(
@@ -188,9 +189,10 @@ class ChainModel:
         """
         model, posterior = self._require_model(), self._thinned_posterior(draws)
         names = [f"y[{n}]" for n in self.chain.stage_names]
-        predictive = pm.sample_posterior_predictive(
-            posterior, model=model, var_names=names, random_seed=random_seed, progressbar=False
-        )
+        with _quiet_potentials():
+            predictive = pm.sample_posterior_predictive(
+                posterior, model=model, var_names=names, random_seed=random_seed, progressbar=False
+            )
         return summaries.stage_draws(self._design, predictive["posterior_predictive"].to_dataset())
 
     def predict(self, panel: Panel | None = None, draws: int | None = 500) -> xr.DataArray:
@@ -222,9 +224,10 @@ class ChainModel:
             if panel is not None:
                 pm.set_data({STAGE_DATA: _filled(design.y), "rollouts": design.rollouts})
             try:
-                out = pm.sample_posterior_predictive(
-                    posterior, var_names=["mu"], progressbar=False
-                )["posterior_predictive"]["mu"]
+                with _quiet_potentials():
+                    out = pm.sample_posterior_predictive(
+                        posterior, var_names=["mu"], progressbar=False
+                    )["posterior_predictive"]["mu"]
             finally:
                 if panel is not None:
                     pm.set_data(
@@ -357,6 +360,20 @@ class ChainModel:
     def __repr__(self) -> str:
         state = "fitted" if self.idata is not None else "built" if self._model else "not built"
         return f"ChainModel ({state})\n{self.chain!r}"
+
+
+@contextlib.contextmanager
+def _quiet_potentials() -> Iterator[None]:
+    """Silence PyMC's note that Potentials are ignored by predictive sampling.
+
+    The Potentials only carry the likelihood of imputed stage values: prior
+    predictive draws of those use the stage's own spread instead, and posterior
+    predictive draws condition on their posterior values, which already
+    include the Potentials.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The effect of Potentials")
+        yield
 
 
 def _filled(y):

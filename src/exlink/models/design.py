@@ -159,7 +159,7 @@ class ChainDesign:
         return float(self.sds[term.target] / self.sds[term.source])
 
     def describe_cells(self) -> pd.DataFrame:
-        """Per stage: cells in the likelihood, missing cells imputed, and leading periods left out."""
+        """Per stage: cells in the likelihood, cells imputed, and leading periods left out."""
         rows = []
         for j, name in enumerate(self.stage_names):
             rows.append(

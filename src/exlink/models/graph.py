@@ -9,9 +9,10 @@ For stage ``j``, unit ``u``, period ``t``, all on the stage's standardised scale
 
 ``a[j]`` and ``tau[j]`` are zero-sum normals with spreads ``unit_sd[j]`` and
 ``period_sd[j]``, so unit and period effects are identified apart from the
-intercept. They are centred: with many periods per unit and many units per
-period the data pin each one down, where a centred form samples best. ``e`` is the exposure of
-:mod:`exlink.transforms` with estimated adoption and fade rates. Pooled
+intercept. Unit effects are centred (many periods per unit pin each one down,
+where a centred form samples best); period effects are non-centred. ``e`` is
+the exposure of :mod:`exlink.transforms` with estimated adoption and fade
+rates. Pooled
 intervention effects are ``gamma ~ Normal(lever_mean[lever], lever_sd[lever])``,
 sampled in an exact reparametrisation (see ``_effects``) so that a lever with
 one or two interventions does not form a funnel.
@@ -48,7 +49,7 @@ def build_graph(
         ``(units, periods)``, for predictions.
     """
     coords = design.coords()
-    n_units, n_periods = design.shape
+    n_units = design.shape[0]
     with pm.Model(coords=coords) as model:
         values = pm.Data(STAGE_DATA, np.nan_to_num(design.y), dims=(STAGE, UNIT, PERIOD))
         rollouts = pm.Data(ROLLOUT_DATA, design.rollouts, dims=(INTERVENTION, UNIT, PERIOD))
@@ -154,7 +155,9 @@ def _effects(design: ChainDesign, priors: PriorSet, coords: dict) -> pt.TensorVa
             gamma[i] = overrides.get(label, priors.group("gamma")).create(f"gamma_std[{label}]")
     means = []
     for l_index, lever in enumerate(coords["lever"]):
-        members = [i for i, e in enumerate(design.effects) if e.lever == lever and e.label in pooled]
+        members = [
+            i for i, e in enumerate(design.effects) if e.lever == lever and e.label in pooled
+        ]
         mean_prior = priors.overrides("lever_mean").get(lever, priors.group("lever_mean"))
         tau = lever_sd[l_index]
         if mean_prior.distribution != "Normal" or not members:

@@ -86,7 +86,7 @@ def parameter_table(idata: xr.DataTree, hdi_prob: float) -> pd.DataFrame:
     posterior = idata.posterior.to_dataset()
     skip = ("unit_effect", "period_effect", "pooled")
     names = [
-        n for n in posterior.data_vars if not n.startswith(("missing[",) + skip) and "[" not in n
+        n for n in posterior.data_vars if not n.startswith(("missing[", *skip)) and "[" not in n
     ]
     return az.summary(idata, var_names=names, ci_prob=hdi_prob, ci_kind="hdi")
 

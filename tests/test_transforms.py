@@ -1,0 +1,78 @@
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+from exlink.datasets import make_service_chain
+from exlink.spec import Chain, Intervention, Link, Stage
+from exlink.transforms import exposure, exposure_tensor, link_form, link_form_tensor
+
+
+@pytest.mark.parametrize("form", ["linear", "saturating", "threshold"])
+def test_link_form_twins_agree(form):
+    x = np.linspace(-3, 5, 41)
+    xs = pt.dvector("x")
+    tensor = pytensor.function([xs], link_form_tensor(form, xs, 1.0, 2.0))(x)
+    np.testing.assert_allclose(tensor, link_form(form, x, 1.0, 2.0))
+
+
+def test_link_forms_have_unit_slope_at_reference():
+    for form in ("linear", "saturating", "threshold"):
+        h = 1e-6
+        slope = (link_form(form, 2.0 + h, 2.0, 1.5) - link_form(form, 2.0 - h, 2.0, 1.5)) / (2 * h)
+        expected = 0.5 if form == "threshold" else 1.0
+        assert slope == pytest.approx(expected, rel=1e-5)
+
+
+def test_saturating_gives_less_at_a_high_level_and_threshold_little_below():
+    low = link_form("saturating", 1.0, 0.0, 1.0) - link_form("saturating", 0.0, 0.0, 1.0)
+    high = link_form("saturating", 3.0, 0.0, 1.0) - link_form("saturating", 2.0, 0.0, 1.0)
+    assert high < 0.1 * low
+    below = link_form("threshold", -3.0, 0.0, 0.5) - link_form("threshold", -4.0, 0.0, 0.5)
+    above = link_form("threshold", 4.0, 0.0, 0.5) - link_form("threshold", 3.0, 0.0, 0.5)
+    assert below < 0.01 and above == pytest.approx(1.0, abs=2e-3)
+
+
+def test_unknown_form():
+    with pytest.raises(ValueError, match="sigmoid"):
+        link_form("sigmoid", 1.0)
+
+
+def test_exposure_by_hand():
+    np.testing.assert_allclose(
+        exposure([0, 1, 1, 1, 0, 0], 0.5, 0.25), [0, 0.5, 0.75, 0.875, 0.65625, 0.4921875]
+    )
+
+
+@pytest.mark.parametrize("ramp, fade", [(0.3, None), (0.6, 0.1), (1.0, None)])
+def test_exposure_twins_agree(ramp, fade):
+    rng = np.random.default_rng(0)
+    rollout = (rng.random((5, 12)) < 0.5).astype(float) * rng.choice([1.0, 2.0], size=(5, 1))
+    r = pt.dscalar("ramp")
+    f = r if fade is None else pt.dscalar("fade")
+    inputs = [r] if fade is None else [r, f]
+    fn = pytensor.function(inputs, exposure_tensor(pt.as_tensor(rollout), r, f, n_periods=12))
+    values = fn(ramp) if fade is None else fn(ramp, fade)
+    np.testing.assert_allclose(values, exposure(rollout, ramp, ramp if fade is None else fade))
+
+
+def test_model_mechanics_match_the_generator():
+    """The generator's own implementation and exlink.transforms agree."""
+    chain = Chain(
+        [Stage("e", "ex"), Stage("c", "cx"), Stage("r", "customer")],
+        [Link("e", "c", form="saturating"), Link("c", "r", form="threshold")],
+        [Intervention("k", "e", lever="people", fade=True)],
+    )
+    truth = make_service_chain(
+        n_units=5,
+        n_periods=6,
+        chain=chain,
+        interventions={"k": {"ramp_rate": 0.4, "fade_rate": 0.2}},
+    ).truth
+    rollout = np.array([0, 1, 1, 1, 0, 0, 2, 2.0])
+    np.testing.assert_allclose(truth.exposure("k", rollout), exposure(rollout, 0.4, 0.2))
+    from exlink.datasets.truth import _form
+
+    for lk in truth.links:
+        x = np.linspace(40, 100, 13)
+        np.testing.assert_allclose(_form(lk, x), link_form(lk.form, x, lk.reference, lk.scale))
