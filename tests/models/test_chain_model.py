@@ -32,6 +32,17 @@ RICH_CHAIN = Chain(
 )
 
 
+def rich_panel(frame: pd.DataFrame, attributes=("culture",)) -> xl.Panel:
+    return xl.Panel.from_frame(
+        frame,
+        unit="unit",
+        period="period",
+        stages=list(RICH_CHAIN.stage_names),
+        interventions=list(RICH_CHAIN.intervention_names),
+        attributes=list(attributes),
+    )
+
+
 @pytest.fixture(scope="module")
 def sim():
     return make_service_chain(
@@ -178,25 +189,11 @@ def test_panel_must_hold_the_chain(sim):
 
 def test_constant_stage_and_never_rolled_out(sim):
     frame = sim.data.assign(revenue=5.0)
-    panel = xl.Panel.from_frame(
-        frame,
-        unit="unit",
-        period="period",
-        stages=list(RICH_CHAIN.stage_names),
-        interventions=list(RICH_CHAIN.intervention_names),
-        attributes=["culture"],
-    )
+    panel = rich_panel(frame)
     with pytest.raises(ValueError, match="'revenue' never varies"):
         xl.ChainModel(RICH_CHAIN).build(panel)
     frame = sim.data.assign(app=0.0)
-    panel = xl.Panel.from_frame(
-        frame,
-        unit="unit",
-        period="period",
-        stages=list(RICH_CHAIN.stage_names),
-        interventions=list(RICH_CHAIN.intervention_names),
-        attributes=["culture"],
-    )
+    panel = rich_panel(frame)
     with pytest.warns(UserWarning, match="'app' was never rolled out"):
         xl.ChainModel(RICH_CHAIN).build(panel)
 
@@ -317,14 +314,7 @@ def test_predict_and_posterior_predictive(mocked, sim):
     replicated = mocked.sample_posterior_predictive(draws=10, random_seed=1)
     assert replicated.dims == mu.dims
     frame = sim.data.assign(app=0.0)
-    scenario = xl.Panel.from_frame(
-        frame,
-        unit="unit",
-        period="period",
-        stages=list(RICH_CHAIN.stage_names),
-        interventions=list(RICH_CHAIN.intervention_names),
-        attributes=["region", "culture", "headcount"],
-    )
+    scenario = rich_panel(frame)
     with pytest.warns(UserWarning, match="never rolled out"):
         changed = mocked.predict(scenario, draws=10)
     assert not np.allclose(
