@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PANEL_ARGS, small_frame
 from exlink import Panel
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from frames import PANEL_ARGS, small_frame
 
 
 def build(frame, **overrides):

@@ -5,8 +5,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PANEL_ARGS, small_frame
 from exlink import Panel
+from frames import PANEL_ARGS, small_frame
 
 STAGES = PANEL_ARGS["stages"]
 COLUMNS = ["branch", "month", *STAGES, "coaching", "region", "culture"]

@@ -20,6 +20,8 @@ def test_readme_quickstart_runs(tmp_path, monkeypatch):
     assert namespace["chain"].max_lag == 1
     assert (tmp_path / "model.nc").exists()
     assert namespace["same"].effects().equals(namespace["model"].effects())
+    assert set(namespace["plan"].selected) <= {"coaching_rollout", "recognition_app"}
+    assert len(namespace["result"].summary()) == 2
 
 
 def test_readme_names_the_two_commands():

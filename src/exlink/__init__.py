@@ -10,6 +10,15 @@ from exlink import datasets, dims
 from exlink.data import Panel
 from exlink.models import ChainModel, ConvergenceWarning
 from exlink.priors import Prior
+from exlink.simulate import (
+    Finance,
+    Investment,
+    RoiResult,
+    efficient_frontier,
+    prioritise,
+    simulate,
+    value_of_information,
+)
 from exlink.spec import Chain, Intervention, Link, Stage
 
 __version__ = "0.1.0"
@@ -18,12 +27,19 @@ __all__ = [
     "Chain",
     "ChainModel",
     "ConvergenceWarning",
+    "Finance",
     "Intervention",
+    "Investment",
     "Link",
     "Panel",
     "Prior",
+    "RoiResult",
     "Stage",
     "__version__",
     "datasets",
     "dims",
+    "efficient_frontier",
+    "prioritise",
+    "simulate",
+    "value_of_information",
 ]

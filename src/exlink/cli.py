@@ -75,6 +75,27 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from exlink.models.chain import ChainModel
+    from exlink.simulate.scenario import read_scenario, run_scenario, write_outputs
+
+    scenario = read_scenario(args.scenario)
+    model_path = args.model or scenario.model
+    if model_path is None:
+        raise ValueError(f"{args.scenario}: name the fitted model with --model or a 'model:' key.")
+    print(f"Simulating {len(scenario.investments)} investments on {model_path} ...", flush=True)
+    model = ChainModel.load(model_path)
+    tables = run_scenario(scenario, model)
+    files = write_outputs(tables, args.out)
+    plan = tables["plan"].attrs["plan"]
+    print(f"\n{plan!r}\n")
+    summary = tables["summary"].set_index("investment")
+    columns = ["npv_mean", "npv_p05", "npv_p95", "p_loss", "roi", "cost"]
+    print(summary[columns].to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(f"\nWrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``exlink`` command."""
     parser = argparse.ArgumentParser(
@@ -85,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser("demo", help="show what the bundled retail-bank dataset holds")
     demo.set_defaults(run=_demo)
+    simulate = commands.add_parser(
+        "simulate",
+        help="simulate a scenario file's investments on a saved model and choose a plan",
+        description="Simulate the investments of a YAML scenario on a saved model, choose the "
+        "best plan under its budget, and write summary.csv, plan.csv and cashflows.csv.",
+    )
+    simulate.add_argument("--scenario", required=True, help="the YAML scenario file")
+    simulate.add_argument("--model", help="the saved model (.nc); default: the scenario's model")
+    simulate.add_argument("--out", default="results", help="folder for the CSV files (results/)")
+    simulate.set_defaults(run=_simulate)
     return parser
 
 
@@ -98,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except (ValueError, TypeError, KeyError, FileNotFoundError) as err:
-        print(f"exlink {args.command}: {err}", file=sys.stderr)
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"exlink {args.command}: {message}", file=sys.stderr)
         return 1
 
 

@@ -139,3 +139,29 @@ def test_baseline_agrees_with_the_posterior_on_a_large_panel():
     joined = bayes.join(baseline[["estimate", "se"]])
     gap = (joined["mean"] - joined["estimate"]).abs()
     assert (gap < 2 * np.hypot(joined["sd"], joined["se"])).all(), joined.to_string()
+
+
+def test_roi_recovery(standard):
+    """The true NPV of a rollout, from the generator's own parameters, lies in the 90% interval."""
+    sim, model = standard
+    finance = xl.Finance(horizon=24, discount_rate=0.08, margin=0.35, money_per_stage_unit=1000.0)
+    rollout = xl.Investment(
+        "coaching_rest",
+        intervention="coaching",
+        units="untreated",
+        cost_upfront=2000.0,
+        cost_per_period=150.0,
+    )
+    result = xl.simulate(model, [rollout], finance, draws=2000)
+    panel = sim.panel()
+    reached = panel.exposure.sel(intervention="coaching").values.max(axis=1) > 0
+    n_units = int((~reached).sum())
+    revenue = sim.truth.expected_effect({"coaching": np.ones(24)})["revenue"].to_numpy()
+    costs = np.full(24, 150.0 * n_units)
+    costs[0] += 2000.0 * n_units
+    discount = (1 + (1.08 ** (1 / 12) - 1)) ** -np.arange(24)
+    true_npv = ((n_units * revenue * 1000.0 * 0.35 - costs) * discount).sum()
+    npv = result.npv().sel(investment="coaching_rest").values
+    lower, upper = np.quantile(npv, [0.05, 0.95])
+    assert lower <= true_npv <= upper, (lower, true_npv, upper)
+    assert result.summary().loc["coaching_rest", "npv_mean"] == pytest.approx(npv.mean())

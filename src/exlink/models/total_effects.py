@@ -7,7 +7,7 @@ import xarray as xr
 
 from exlink.dims import HORIZON, INTERVENTION, STAGE
 from exlink.models.design import ChainDesign
-from exlink.simulate.forward import ChainDraws, propagate
+from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
 
 LONG_RUN_PERIODS = 240
 """Periods after which an effect counts as long-run."""
@@ -22,9 +22,9 @@ def total_effects(design: ChainDesign, posterior: xr.DataTree, horizon: int) -> 
     length = max(horizon, LONG_RUN_PERIODS)
     totals, directs = [], []
     for name in design.intervention_names:
-        total, direct = propagate(draws, {name: np.ones(length)})
-        totals.append(total)
-        directs.append(direct)
+        shock = intervention_shock(draws, name, np.ones((1, length)))
+        totals.append(propagate(draws, shock)[:, :, 0])
+        directs.append(shock[:, :, 0])
     total, direct = np.stack(totals), np.stack(directs)
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     shape = (len(design.intervention_names), len(design.stage_names), n_chains, n_draws, length)

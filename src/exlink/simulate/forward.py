@@ -1,10 +1,12 @@
 """Propagate a change through the chain, draw by draw.
 
-Given posterior draws of every link and intervention effect, rollout paths of
-some interventions and the level each stage starts from, :func:`propagate`
-computes how much every stage's expected value moves, period by period,
-through every path and lag. It uses expected values only: no observation
+A change starts as a *shock*: the direct change of some stages' expected
+values, per posterior sample, unit and period (an intervention's effect times
+its exposure, for example). :func:`propagate` carries it through every link
+with its lag, form and moderator. Only expected values move: no observation
 noise enters, so a scenario and its baseline share the same draws.
+
+Arrays are laid out ``(stage, sample, unit, period)``, in stage units.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from exlink._names import unknown_name_message
 from exlink.models.design import ChainDesign
 from exlink.transforms import exposure, link_form
 
@@ -29,8 +32,9 @@ class ChainDraws:
     params
         Name -> array of shape ``(samples, elements)``: ``beta``,
         ``reference``, ``curvature``, ``link_moderation``, ``gamma``,
-        ``effect_moderation``, ``ramp``, ``fade`` (one column per
-        intervention; 1 where it has no ramp, the ramp where it has no fade).
+        ``effect_moderation``, ``ramp`` and ``fade`` (one column per
+        intervention; 1 where it has no ramp, the ramp where it has no fade),
+        and ``lever_mean`` and ``lever_sd`` (one column per lever).
     """
 
     design: ChainDesign
@@ -60,6 +64,8 @@ class ChainDraws:
             "link_moderation": take("link_moderation_std", len(coords["moderated_link"])),
             "gamma": take("gamma_std", len(coords["effect"])),
             "effect_moderation": take("effect_moderation_std", len(coords["moderated_effect"])),
+            "lever_mean": take("lever_mean_std", len(coords["lever"])),
+            "lever_sd": take("lever_sd_std", len(coords["lever"])),
         }
         ramp = take("ramp_std", len(coords["ramped"]))
         fade = take("fade_std", len(coords["fading"]))
@@ -72,86 +78,128 @@ class ChainDraws:
         params["ramp"], params["fade"] = rates, fades
         return cls(design, params)
 
+    def subset(self, samples: np.ndarray) -> ChainDraws:
+        """The same parameters for a subset of samples."""
+        return ChainDraws(self.design, {k: v[samples] for k, v in self.params.items()})
 
-def propagate(
+
+def intervention_shock(
     draws: ChainDraws,
-    paths: dict[str, np.ndarray],
+    name: str,
+    rollout: np.ndarray,
     *,
-    baseline: np.ndarray | None = None,
-    moderators: dict[str, float] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Change of every stage's expected value caused by rollout paths.
+    moderators: dict[str, np.ndarray] | None = None,
+    fade: np.ndarray | None = None,
+) -> np.ndarray:
+    """Direct change of an intervention's target stages given its rollout.
 
     Parameters
     ----------
     draws
         Posterior effect parameters.
-    paths
-        Intervention name -> rollout level per period, shape ``(horizon,)``.
-    baseline
-        Standardised level of each stage before the change, shape
-        ``(stages,)``; it matters only for saturating and threshold links.
-        Zeros (each stage at its observed mean) by default.
+    name
+        A historical intervention of the chain.
+    rollout
+        Rollout level per unit and period, shape ``(units, periods)``.
     moderators
-        Standardised moderator values of the unit; 0 (average unit) by default.
+        Standardised moderator values per unit, shape ``(units,)``; 0 (the
+        average unit) where absent.
+    fade
+        Fade rate per sample, replacing the fitted one (0 for a reinforced
+        investment whose effect does not fade).
 
     Returns
     -------
-    total, direct : numpy.ndarray
-        Shape ``(stages, samples, horizon)`` on the original scale of each
-        stage: the whole change, and the part from interventions acting
-        directly on the stage.
+    numpy.ndarray
+        Shape ``(stages, samples, units, periods)``, in stage units.
     """
     design, p = draws.design, draws.params
-    horizon = len(next(iter(paths.values())))
-    n_stages, n_samples = len(design.stage_names), draws.n_samples
-    baseline = np.zeros(n_stages) if baseline is None else np.asarray(baseline, dtype=float)
-    z = {name: 0.0 for name in design.moderators} | dict(moderators or {})
-    index = {name: i for i, name in enumerate(design.intervention_names)}
-    exposures = {
-        index[name]: exposure(
-            np.broadcast_to(np.asarray(path, float), (n_samples, horizon)),
-            p["ramp"][:, index[name]],
-            p["fade"][:, index[name]],
-        )
-        for name, path in paths.items()
-    }
+    if name not in design.intervention_names:
+        raise KeyError(unknown_name_message("intervention", name, design.intervention_names))
+    k = design.intervention_names.index(name)
+    rollout = np.atleast_2d(np.asarray(rollout, dtype=float))
+    n_units, horizon = rollout.shape
+    fade = p["fade"][:, k] if fade is None else np.broadcast_to(fade, (draws.n_samples,))
+    e = exposure(
+        np.broadcast_to(rollout, (draws.n_samples, n_units, horizon)),
+        p["ramp"][:, k, None],
+        fade[:, None],
+    )
+    z = _moderators(design, moderators, n_units)
+    moderated = [i for i, t in enumerate(design.effects) if t.moderator]
+    shock = np.zeros((len(design.stage_names), draws.n_samples, n_units, horizon))
+    for i, term in enumerate(design.effects):
+        if term.intervention != k:
+            continue
+        slope = np.broadcast_to(p["gamma"][:, i, None], (draws.n_samples, n_units))
+        if term.moderator:
+            slope = slope + p["effect_moderation"][:, moderated.index(i), None] * z[term.moderator]
+        shock[term.target] += slope[..., None] * e * design.sds[term.target]
+    return shock
+
+
+def propagate(
+    draws: ChainDraws,
+    shock: np.ndarray,
+    *,
+    baseline: np.ndarray | None = None,
+    moderators: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Carry a shock through every link, period by period.
+
+    Parameters
+    ----------
+    draws
+        Posterior effect parameters.
+    shock
+        Direct change, shape ``(stages, samples, units, periods)``, stage units.
+    baseline
+        Standardised level of each stage per unit before the change, shape
+        ``(stages, units)``; it matters only for saturating and threshold
+        links. Zeros (each stage at its observed mean) by default.
+    moderators
+        Standardised moderator values per unit, shape ``(units,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The whole change, same shape as ``shock``.
+    """
+    design, p = draws.design, draws.params
+    n_stages, n_samples, n_units, horizon = shock.shape
+    baseline = np.zeros((n_stages, n_units)) if baseline is None else np.asarray(baseline, float)
+    z = _moderators(design, moderators, n_units)
     nonlinear = [i for i, lk in enumerate(design.links) if lk.form != "linear"]
-    moderated_links = [i for i, lk in enumerate(design.links) if lk.moderator]
-    moderated_effects = [i for i, e in enumerate(design.effects) if e.moderator]
-    total = np.zeros((n_stages, n_samples, horizon))
-    direct = np.zeros_like(total)
+    moderated = [i for i, lk in enumerate(design.links) if lk.moderator]
+    slopes = {}
+    for i, lk in enumerate(design.links):
+        slope = np.broadcast_to(p["beta"][:, i, None], (n_samples, n_units))
+        if lk.moderator:
+            slope = slope + p["link_moderation"][:, moderated.index(i), None] * z[lk.moderator]
+        slopes[i] = slope
+    total = shock.copy()
     order = [design.stage_names.index(n) for n in design.chain.topological_order()]
     for h in range(horizon):
         for j in order:
-            change = np.zeros(n_samples)
             for i, lk in enumerate(design.links):
                 if lk.target != j or h - lk.lag < 0:
                     continue
-                moved = total[lk.source, :, h - lk.lag] / design.sds[lk.source]
-                slope = p["beta"][:, i]
-                if lk.moderator:
-                    slope = (
-                        slope + p["link_moderation"][:, moderated_links.index(i)] * z[lk.moderator]
-                    )
+                moved = total[lk.source, :, :, h - lk.lag] / design.sds[lk.source]
                 if lk.form != "linear":
                     k = nonlinear.index(i)
-                    ref, curv = p["reference"][:, k], p["curvature"][:, k]
-                    x0 = baseline[lk.source]
+                    ref, curv = p["reference"][:, k, None], p["curvature"][:, k, None]
+                    x0 = baseline[lk.source][None, :]
                     moved = link_form(lk.form, x0 + moved, ref, curv) - link_form(
                         lk.form, x0, ref, curv
                     )
-                change += slope * moved
-            for i, e in enumerate(design.effects):
-                if e.target != j or e.intervention not in exposures:
-                    continue
-                slope = p["gamma"][:, i]
-                if e.moderator:
-                    slope = (
-                        slope
-                        + p["effect_moderation"][:, moderated_effects.index(i)] * z[e.moderator]
-                    )
-                part = slope * exposures[e.intervention][:, h] * design.sds[j]
-                direct[j, :, h] += part
-            total[j, :, h] = change * design.sds[j] + direct[j, :, h]
-    return total, direct
+                total[j, :, :, h] += slopes[i] * moved * design.sds[j]
+    return total
+
+
+def _moderators(
+    design: ChainDesign, given: dict[str, np.ndarray] | None, n_units: int
+) -> dict[str, np.ndarray]:
+    out = {name: np.zeros(n_units) for name in design.moderators}
+    for name, values in (given or {}).items():
+        out[name] = np.broadcast_to(np.asarray(values, dtype=float), (n_units,))
+    return out

@@ -1,0 +1,357 @@
+"""Which investments to fund: exact selection under a budget, frontier, value of information.
+
+Selection is a 0-1 programme solved exactly by :func:`scipy.optimize.milp`
+over the joint posterior samples of every investment's NPV, so investments that
+share links, and whose returns are therefore correlated, are valued together:
+
+- ``"expected_npv"``: maximise the expected NPV of the plan;
+- ``"cvar"``: maximise the plan's CVaR (the mean NPV of its worst ``alpha``
+  share of samples), linearised as Rockafellar and Uryasev did;
+- either objective with ``max_loss_probability``: the plan may lose money in at
+  most that share of samples (one binary indicator per sample).
+
+Constraints: total cost within the budget, at most one investment of each
+``Investment.group``, and ``must_fund`` investments always in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from exlink._names import unknown_name_message
+from exlink.dims import INVESTMENT
+from exlink.simulate.roi import SAMPLE, RoiResult
+
+OBJECTIVES = ("expected_npv", "cvar")
+
+
+@dataclass
+class Plan:
+    """The investments to fund, and what the plan is worth.
+
+    Attributes
+    ----------
+    selected
+        Names of the funded investments.
+    budget
+        The budget given.
+    cost
+        Total cost of the plan.
+    expected_npv, p_loss, cvar
+        Expected NPV, probability of losing money and CVaR of the plan's NPV.
+    objective
+        What was optimised.
+    table
+        One row per investment: cost, expected NPV and whether it is funded.
+    """
+
+    selected: list[str]
+    budget: float
+    cost: float
+    expected_npv: float
+    p_loss: float
+    cvar: float
+    objective: str
+    table: pd.DataFrame
+
+    def __repr__(self) -> str:
+        funded = ", ".join(self.selected) or "nothing"
+        return (
+            f"Plan ({self.objective}, budget {self.budget:,.0f}): fund {funded}\n"
+            f"  cost {self.cost:,.0f}, expected NPV {self.expected_npv:,.0f}, "
+            f"P(loss) {self.p_loss:.1%}, CVaR {self.cvar:,.0f}"
+        )
+
+
+def prioritise(
+    result: RoiResult,
+    budget: float,
+    objective: str = "expected_npv",
+    *,
+    alpha: float = 0.05,
+    max_loss_probability: float | None = None,
+    must_fund: Sequence[str] = (),
+) -> Plan:
+    """The best set of investments under a budget.
+
+    Parameters
+    ----------
+    result
+        Simulated investments.
+    budget
+        Money available: the plans' undiscounted total cost may not exceed it.
+    objective
+        ``"expected_npv"`` or ``"cvar"``.
+    alpha
+        Tail share of the CVaR.
+    max_loss_probability
+        Cap on the plan's probability of losing money, or ``None``.
+    must_fund
+        Investments that are always in the plan.
+
+    Returns
+    -------
+    Plan
+    """
+    values, costs, names = _problem(result)
+    _check(budget, costs, names, objective, alpha, max_loss_probability, must_fund)
+    x = _solve(
+        values,
+        costs,
+        _groups(result),
+        budget,
+        objective,
+        alpha,
+        max_loss_probability,
+        [names.index(n) for n in must_fund],
+    )
+    return _plan(values, costs, names, x, budget, objective, alpha)
+
+
+def efficient_frontier(
+    result: RoiResult, budgets: Sequence[float], objective: str = "expected_npv", **kwargs
+) -> pd.DataFrame:
+    """Value and risk of the best plan at each budget.
+
+    A budget below the cheapest investment funds nothing (value and risk 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``budget``, ``cost``, ``expected_npv``, ``p_loss``, ``cvar``,
+        ``selected`` (names joined by ``+``).
+    """
+    cheapest = float(result.total_cost().min())
+    rows = []
+    for budget in budgets:
+        if 0 <= budget < cheapest:
+            rows.append(
+                {
+                    "budget": budget,
+                    "cost": 0.0,
+                    "expected_npv": 0.0,
+                    "p_loss": 0.0,
+                    "cvar": 0.0,
+                    "selected": "",
+                }
+            )
+            continue
+        plan = prioritise(result, budget, objective, **kwargs)
+        rows.append(
+            {
+                "budget": budget,
+                "cost": plan.cost,
+                "expected_npv": plan.expected_npv,
+                "p_loss": plan.p_loss,
+                "cvar": plan.cvar,
+                "selected": " + ".join(plan.selected),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class InformationValue:
+    """Expected value of perfect information.
+
+    Attributes
+    ----------
+    overall
+        How much more the best plan would be worth, on average, if every NPV
+        were known before deciding.
+    per_investment
+        For each investment: the value of learning its NPV alone before
+        deciding whether to fund it (``evpi``), its expected NPV and cost.
+    pilot_first
+        The investment whose uncertainty is worth most to resolve (with a
+        pilot, say), or ``None`` when no uncertainty is worth anything.
+    """
+
+    overall: float
+    per_investment: pd.DataFrame
+    pilot_first: str | None
+
+    def __repr__(self) -> str:
+        advice = (
+            f"resolve {self.pilot_first!r} first (a pilot is worth up to "
+            f"{self.per_investment.loc[self.pilot_first, 'evpi']:,.0f})"
+            if self.pilot_first
+            else "no uncertainty changes the decision"
+        )
+        return f"Expected value of perfect information: {self.overall:,.0f}; {advice}."
+
+
+def value_of_information(result: RoiResult, budget: float | None = None) -> InformationValue:
+    """Expected value of perfect information, overall and per investment.
+
+    Parameters
+    ----------
+    result
+        Simulated investments.
+    budget
+        With a budget, the overall value compares the best plan per sample
+        with the best plan on average; without, each investment is funded
+        if and only if it pays.
+
+    Returns
+    -------
+    InformationValue
+    """
+    values, costs, names = _problem(result)
+    per = np.maximum(values, 0).mean(axis=0) - np.maximum(values.mean(axis=0), 0)
+    if budget is None:
+        overall = float(
+            np.maximum(values, 0).sum(axis=1).mean() - np.maximum(values.mean(0), 0).sum()
+        )
+    else:
+        _check(budget, costs, names, "expected_npv", 0.05, None, ())
+        groups = _groups(result)
+        best_mean = values.mean(axis=0) @ _solve(
+            values, costs, groups, budget, "expected_npv", 0.05, None, []
+        )
+        per_sample = [
+            row @ _solve(row[None, :], costs, groups, budget, "expected_npv", 0.05, None, [])
+            for row in values
+        ]
+        overall = float(np.mean(per_sample) - best_mean)
+    overall = max(overall, 0.0)
+    table = pd.DataFrame(
+        {"evpi": np.maximum(per, 0.0), "expected_npv": values.mean(axis=0), "cost": costs},
+        index=pd.Index(names, name="investment"),
+    )
+    pilot = table["evpi"].idxmax() if table["evpi"].max() > 0 else None
+    return InformationValue(overall, table, pilot)
+
+
+# -- internals -----------------------------------------------------------------------------
+
+
+def _problem(result: RoiResult) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    npv = result.npv().transpose(SAMPLE, INVESTMENT)
+    costs = result.total_cost()
+    names = result.names
+    return npv.values, costs.reindex(names).to_numpy(float), names
+
+
+def _groups(result: RoiResult) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, inv in enumerate(result.investments):
+        if inv.group is not None:
+            groups.setdefault(inv.group, []).append(i)
+    return [members for members in groups.values() if len(members) > 1]
+
+
+def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fund) -> None:
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}.")
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or budget < 0:
+        raise ValueError(f"budget must be a non-negative amount, got {budget!r}.")
+    if budget < costs.min():
+        cheapest = names[int(np.argmin(costs))]
+        raise ValueError(
+            f"budget {budget:,.0f} is below the cheapest investment ({cheapest!r} costs "
+            f"{costs.min():,.0f}): nothing can be funded."
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+    if max_loss_probability is not None and not 0 <= max_loss_probability < 1:
+        raise ValueError(f"max_loss_probability must be in [0, 1), got {max_loss_probability}.")
+    for name in must_fund:
+        if name not in names:
+            raise ValueError("must_fund: " + unknown_name_message("investment", name, names))
+    forced = sum(costs[names.index(n)] for n in must_fund)
+    if forced > budget:
+        raise ValueError(
+            f"must_fund investments cost {forced:,.0f}, more than the budget {budget:,.0f}."
+        )
+
+
+def _solve(
+    values, costs, groups, budget, objective, alpha, max_loss_probability, forced
+) -> np.ndarray:
+    """0-1 choice of investments; returns the indicator vector."""
+    n_samples, n = values.shape
+    use_cvar = objective == "cvar"
+    use_cap = max_loss_probability is not None
+    n_vars = n + (1 + n_samples if use_cvar else 0) + (n_samples if use_cap else 0)
+    c = np.zeros(n_vars)
+    lower, upper = np.zeros(n_vars), np.ones(n_vars)
+    integrality = np.zeros(n_vars)
+    integrality[:n] = 1
+    lower[forced] = 1
+    rows, lo, hi = [], [], []
+
+    def constraint(coefficients: dict, low: float, high: float) -> None:
+        row = np.zeros(n_vars)
+        for index, value in coefficients.items():
+            row[index] = value
+        rows.append(row)
+        lo.append(low)
+        hi.append(high)
+
+    constraint(dict(enumerate(costs)), -np.inf, budget)
+    for members in groups:
+        constraint(dict.fromkeys(members, 1.0), -np.inf, 1.0)
+    if use_cvar:
+        t, u = n, n + 1
+        c[t] = -1.0
+        c[u : u + n_samples] = 1.0 / (alpha * n_samples)
+        lower[t], upper[t] = -np.inf, np.inf
+        upper[u : u + n_samples] = np.inf
+        block = np.zeros((n_samples, n_vars))
+        block[:, :n] = values
+        block[:, t] = -1.0
+        block[np.arange(n_samples), u + np.arange(n_samples)] = 1.0
+        rows.extend(block)
+        lo.extend([0.0] * n_samples)
+        hi.extend([np.inf] * n_samples)
+    else:
+        c[:n] = -values.mean(axis=0)
+    if use_cap:
+        y = n_vars - n_samples
+        integrality[y:] = 1
+        big = np.maximum(-values, 0).sum(axis=1) + 1.0
+        block = np.zeros((n_samples, n_vars))
+        block[:, :n] = values
+        block[np.arange(n_samples), y + np.arange(n_samples)] = big
+        rows.extend(block)
+        lo.extend([0.0] * n_samples)
+        hi.extend([np.inf] * n_samples)
+        constraint(
+            {y + d: 1.0 for d in range(n_samples)},
+            -np.inf,
+            np.floor(max_loss_probability * n_samples),
+        )
+    solution = milp(
+        c,
+        constraints=LinearConstraint(np.array(rows), lo, hi),
+        integrality=integrality,
+        bounds=Bounds(lower, upper),
+    )
+    if not solution.success:
+        raise ValueError(f"no plan satisfies the constraints: {solution.message}")
+    return np.round(solution.x[:n]).astype(float)
+
+
+def _plan(values, costs, names, x, budget, objective, alpha) -> Plan:
+    total = values @ x
+    worst = np.sort(total)[: max(1, int(np.ceil(alpha * len(total))))]
+    table = pd.DataFrame(
+        {"cost": costs, "expected_npv": values.mean(axis=0), "funded": x > 0.5},
+        index=pd.Index(names, name="investment"),
+    )
+    return Plan(
+        selected=[name for name, chosen in zip(names, x, strict=True) if chosen > 0.5],
+        budget=float(budget),
+        cost=float(costs @ x),
+        expected_npv=float(total.mean()),
+        p_loss=float((total < 0).mean()),
+        cvar=float(worst.mean()),
+        objective=objective,
+        table=table,
+    )

@@ -1,0 +1,476 @@
+"""The return of candidate investments: cash flows, NPV, ROI, payback and risk.
+
+For every posterior sample, each investment's rollout is propagated through the
+chain (:mod:`exlink.simulate.forward`) against a baseline on the same sample,
+with expected values only. Stage changes become money through
+:class:`~exlink.simulate.investments.Finance`: revenue times the margin, cost to
+serve saved, and leavers avoided times their replacement cost; the
+investment's costs are subtracted and the net cash flow discounted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from exlink._names import unknown_name_message
+from exlink.dims import HORIZON, INVESTMENT, STAGE, UNIT
+from exlink.models.summaries import thin
+from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
+from exlink.simulate.investments import Finance, Investment
+from exlink.transforms import exposure
+
+if TYPE_CHECKING:
+    from exlink.models.chain import ChainModel
+
+SAMPLE = "sample"
+Z90 = 1.6448536269514722
+_PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "integer": 12}
+_MEMORY_CELLS = 25_000_000
+"""Array cells (stages x samples x units x periods) propagated at once."""
+
+
+@dataclass
+class RoiResult:
+    """Per-sample results of simulating investments.
+
+    Attributes
+    ----------
+    investments
+        The investments, in order.
+    finance
+        The finance assumptions.
+    flows
+        Cash flows per investment, sample and period (all units together):
+        ``revenue``, ``cost_to_serve``, ``attrition`` (benefits), ``costs`` and
+        ``net``, and ``discount`` (the discount factor per period).
+    stage_paths
+        Mean change per targeted unit of every stage, dims ``(investment,
+        stage, sample, horizon)``.
+    unit_npv
+        NPV per unit and sample (fixed costs not included), one array per
+        investment with dims ``(sample, unit)``.
+    leavers
+        Leavers avoided per investment and sample over the horizon.
+    """
+
+    investments: list[Investment]
+    finance: Finance
+    flows: xr.Dataset
+    stage_paths: xr.DataArray
+    unit_npv: dict[str, xr.DataArray]
+    leavers: xr.DataArray
+    roles: dict[str, str]
+
+    @property
+    def names(self) -> list[str]:
+        """Investment names."""
+        return [inv.name for inv in self.investments]
+
+    def npv(self) -> xr.DataArray:
+        """Net present value per investment and sample."""
+        return (self.flows["net"] * self.flows["discount"]).sum(HORIZON)
+
+    def present_cost(self) -> xr.DataArray:
+        """Present value of each investment's costs."""
+        return (self.flows["costs"] * self.flows["discount"]).sum(HORIZON)
+
+    def total_cost(self) -> pd.Series:
+        """Undiscounted cost of each investment over the horizon: what a budget pays."""
+        return self.flows["costs"].isel({SAMPLE: 0}).sum(HORIZON).to_pandas()
+
+    def summary(self) -> pd.DataFrame:
+        """One row per investment: value, risk and the three objectives side by side.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``npv_mean``, ``npv_median``, ``npv_p05``, ``npv_p95``, ``roi``
+            (NPV over the present value of costs, mean), ``payback`` (first
+            period in which the expected discounted cumulative net cash flow
+            turns positive; NaN if not within the horizon), ``p_loss``
+            (probability that NPV < 0), ``cvar_05`` (mean NPV of the worst 5%
+            of samples), ``cost``; the customer objective (``cx_change``,
+            ``customer_change``: change of the first CX and customer stage at
+            the horizon per targeted unit), the staff objective (``ex_change``,
+            ``leavers_avoided``) and cost efficiency (``net_money``, the
+            expected NPV).
+        """
+        npv = self.npv()
+        roi = npv / self.present_cost().where(self.present_cost() > 0)
+        cumulative = (self.flows["net"] * self.flows["discount"]).mean(SAMPLE).cumsum(HORIZON)
+        rows = []
+        last = self.stage_paths.isel({HORIZON: -1}).mean(SAMPLE)
+        for name in self.names:
+            values = npv.sel({INVESTMENT: name}).values
+            worst = np.sort(values)[: max(1, int(np.ceil(0.05 * len(values))))]
+            positive = np.nonzero(cumulative.sel({INVESTMENT: name}).values >= 0)[0]
+            row = {
+                "investment": name,
+                "npv_mean": values.mean(),
+                "npv_median": np.median(values),
+                "npv_p05": np.quantile(values, 0.05),
+                "npv_p95": np.quantile(values, 0.95),
+                "roi": float(roi.sel({INVESTMENT: name}).mean()),
+                "payback": float(positive[0]) if len(positive) else np.nan,
+                "p_loss": float((values < 0).mean()),
+                "cvar_05": worst.mean(),
+                "cost": float(self.total_cost()[name]),
+            }
+            for role, column in (
+                ("cx", "cx_change"),
+                ("customer", "customer_change"),
+                ("ex", "ex_change"),
+            ):
+                stage = self.roles.get(role)
+                row[column] = float(last.sel({INVESTMENT: name, STAGE: stage})) if stage else np.nan
+            row["leavers_avoided"] = float(self.leavers.sel({INVESTMENT: name}).mean())
+            row["net_money"] = row["npv_mean"]
+            rows.append(row)
+        table = pd.DataFrame(rows).set_index("investment")
+        table.attrs["stages"] = dict(self.roles)
+        table.attrs["currency"] = self.finance.currency
+        return table
+
+    def cashflows(self) -> pd.DataFrame:
+        """Expected cash flows per investment, period and component (tidy).
+
+        Columns: ``investment``, ``period``, ``component``, ``mean``, ``p05``,
+        ``p95``.
+        """
+        parts = []
+        for component in ("revenue", "cost_to_serve", "attrition", "costs", "net"):
+            values = self.flows[component]
+            frame = (
+                xr.Dataset(
+                    {
+                        "mean": values.mean(SAMPLE),
+                        "p05": values.quantile(0.05, SAMPLE, method="linear").drop_vars("quantile"),
+                        "p95": values.quantile(0.95, SAMPLE, method="linear").drop_vars("quantile"),
+                    }
+                )
+                .to_dataframe()
+                .reset_index()
+            )
+            frame.insert(2, "component", component)
+            parts.append(frame)
+        out = pd.concat(parts, ignore_index=True).rename(columns={HORIZON: "period"})
+        return out[["investment", "period", "component", "mean", "p05", "p95"]]
+
+    def by_unit(self) -> pd.DataFrame:
+        """NPV per investment and targeted unit: ``npv_mean`` and ``p_loss``."""
+        rows = []
+        for name, values in self.unit_npv.items():
+            for unit in values[UNIT].values:
+                draws = values.sel({UNIT: unit}).values
+                rows.append(
+                    {
+                        "investment": name,
+                        "unit": unit,
+                        "npv_mean": draws.mean(),
+                        "p_loss": float((draws < 0).mean()),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def paths(self, stage: str) -> xr.DataArray:
+        """Change of one stage per targeted unit, dims ``(investment, sample, horizon)``."""
+        stages = list(self.stage_paths[STAGE].values)
+        if stage not in stages:
+            raise KeyError(unknown_name_message("stage", stage, stages))
+        return self.stage_paths.sel({STAGE: stage})
+
+
+def simulate(
+    model: ChainModel,
+    investments: Sequence[Investment],
+    finance: Finance,
+    *,
+    draws: int | None = 1000,
+    random_seed: int | None = None,
+) -> RoiResult:
+    """Simulate the return of candidate investments through a fitted chain model.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~exlink.models.chain.ChainModel`.
+    investments
+        The candidates; names must be unique.
+    finance
+        Finance assumptions.
+    draws
+        Posterior samples to use, spread over the chains (``None`` for all).
+    random_seed
+        Seed for the effects of new investments.
+
+    Returns
+    -------
+    RoiResult
+    """
+    design = model._require_design()
+    posterior = thin(model._require_idata().posterior.to_dataset(), draws)
+    samples = ChainDraws.from_posterior(design, posterior)
+    investments = list(investments)
+    _check_investments(investments, design)
+    setup = _MoneySetup(model, finance)
+    rng = np.random.default_rng(random_seed)
+    horizon = finance.horizon
+    rate = finance.period_rate(_PERIODS_PER_YEAR[model.panel.frequency])
+    discount = (1.0 + rate) ** -np.arange(horizon)
+    baseline = _baseline(design)
+    flows, paths, unit_npv, leavers = [], [], {}, []
+    for inv in investments:
+        units = _select_units(inv, model)
+        rollout = np.zeros(horizon)
+        end = horizon if inv.duration is None else min(horizon, inv.start + inv.duration)
+        rollout[inv.start : end] = inv.level
+        new_effects = _new_effects(inv, samples, rng) if inv.is_new else None
+        money = np.zeros((samples.n_samples, len(units), horizon, 3))
+        stage_sum = np.zeros((len(design.stage_names), samples.n_samples, horizon))
+        chunk = max(1, _MEMORY_CELLS // (len(design.stage_names) * samples.n_samples * horizon))
+        for first in range(0, len(units), chunk):
+            picked = units[first : first + chunk]
+            z = {name: v[2][picked] for name, v in design.moderators.items()}
+            roll = np.broadcast_to(rollout, (len(picked), horizon))
+            if inv.is_new:
+                shock = _new_shock(inv, samples, roll, new_effects)
+            else:
+                fade = np.zeros(samples.n_samples) if inv.reinforced else None
+                shock = intervention_shock(samples, inv.intervention, roll, moderators=z, fade=fade)
+            change = propagate(samples, shock, baseline=baseline[:, picked], moderators=z)
+            stage_sum += change.sum(axis=2)
+            money[:, first : first + len(picked)] = setup.money(change, picked)
+        cost_unit = np.zeros(horizon)
+        cost_unit[inv.start : end] += inv.cost_per_period
+        if inv.start < horizon:
+            cost_unit[inv.start] += inv.cost_upfront
+        benefits = money.sum(axis=1)
+        costs = cost_unit * len(units)
+        if inv.start < horizon:
+            costs[inv.start] += inv.cost_fixed
+        net = benefits.sum(axis=-1) - costs
+        flows.append(
+            np.stack(
+                [
+                    benefits[..., 0],
+                    benefits[..., 1],
+                    benefits[..., 2],
+                    np.broadcast_to(costs, net.shape),
+                    net,
+                ]
+            )
+        )
+        paths.append(stage_sum / len(units))
+        per_unit = ((money.sum(axis=-1) - cost_unit) * discount).sum(axis=-1)
+        unit_npv[inv.name] = xr.DataArray(
+            per_unit, dims=(SAMPLE, UNIT), coords={UNIT: list(model.panel.units[units])}
+        )
+        leavers.append(setup.leavers(money))
+    names = [inv.name for inv in investments]
+    coords = {INVESTMENT: names, HORIZON: np.arange(horizon)}
+    stacked = np.stack(flows)
+    flow_set = xr.Dataset(
+        {
+            component: xr.DataArray(
+                stacked[:, i], dims=(INVESTMENT, SAMPLE, HORIZON), coords=coords
+            )
+            for i, component in enumerate(("revenue", "cost_to_serve", "attrition", "costs", "net"))
+        }
+    )
+    flow_set["discount"] = xr.DataArray(
+        discount, dims=HORIZON, coords={HORIZON: np.arange(horizon)}
+    )
+    stage_paths = xr.DataArray(
+        np.stack(paths),
+        dims=(INVESTMENT, STAGE, SAMPLE, HORIZON),
+        coords=coords | {STAGE: list(design.stage_names)},
+    )
+    leaver_array = xr.DataArray(
+        np.stack(leavers), dims=(INVESTMENT, SAMPLE), coords={INVESTMENT: names}
+    )
+    return RoiResult(
+        investments, finance, flow_set, stage_paths, unit_npv, leaver_array, setup.roles
+    )
+
+
+class _MoneySetup:
+    """Which stages carry money, and how much per unit."""
+
+    def __init__(self, model: ChainModel, finance: Finance) -> None:
+        design, chain = model._design, model.chain
+        self.design, self.finance = design, finance
+        names = design.stage_names
+
+        def find(given: str | None, role: str | None, word: str, what: str) -> int | None:
+            if given == "":
+                return None
+            if given is not None:
+                if given not in names:
+                    raise ValueError(
+                        f"Finance: {what} " + unknown_name_message("stage", given, names)
+                    )
+                return names.index(given)
+            for stage in chain.stages:
+                if word in stage.name and (role is None or stage.role == role):
+                    return names.index(stage.name)
+            return None
+
+        self.revenue = find(finance.revenue_stage, "financial", "revenue", "revenue_stage")
+        self.cost = find(finance.cost_stage, "financial", "cost", "cost_stage")
+        self.attrition = find(finance.attrition_stage, None, "attrition", "attrition_stage")
+        if self.revenue is None and self.cost is None and self.attrition is None:
+            raise ValueError(
+                "Finance: the chain has no revenue, cost or attrition stage to turn into money; "
+                "name one with revenue_stage=, cost_stage= or attrition_stage=."
+            )
+        if isinstance(finance.headcount, str):
+            if finance.headcount not in model.panel.attribute_names:
+                raise ValueError(
+                    "Finance: headcount "
+                    + unknown_name_message(
+                        "attribute", finance.headcount, model.panel.attribute_names
+                    )
+                )
+            self.headcount = model.panel.attributes[finance.headcount].to_numpy(float)
+        else:
+            self.headcount = np.full(model.panel.n_units, float(finance.headcount))
+        raw = design.y * design.sds[:, None, None] + design.means[:, None, None]
+        recent = raw[:, :, -min(6, raw.shape[2]) :]
+        self.revenue_base = (
+            np.full(model.panel.n_units, finance.revenue_base)
+            if finance.revenue_base is not None
+            else np.nanmean(recent[self.revenue], axis=1)
+            if self.revenue is not None
+            else None
+        )
+        self.roles = {}
+        for role in ("ex", "cx", "customer"):
+            stage = next((s.name for s in chain.stages if s.role == role), None)
+            if stage:
+                self.roles[role] = stage
+
+    def money(self, change: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """Revenue, cost-to-serve and attrition benefits, shape ``(samples, units, periods, 3)``."""
+        f = self.finance
+        out = np.zeros((*change.shape[1:], 3))
+        if self.revenue is not None:
+            delta = change[self.revenue]
+            if f.revenue_kind == "growth":
+                delta = self.revenue_base[units][None, :, None] * delta / 100.0
+            out[..., 0] = delta * f.money_per_stage_unit * f.margin
+        if self.cost is not None:
+            out[..., 1] = -change[self.cost] * f.money_per_stage_unit
+        if self.attrition is not None:
+            leavers = -change[self.attrition] / 100.0 * self.headcount[units][None, :, None]
+            out[..., 2] = leavers * f.cost_per_leaver
+        return out
+
+    def leavers(self, money: np.ndarray) -> np.ndarray:
+        """Leavers avoided over the horizon per sample."""
+        if self.attrition is None or self.finance.cost_per_leaver == 0:
+            return np.zeros(money.shape[0])
+        return money[..., 2].sum(axis=(1, 2)) / self.finance.cost_per_leaver
+
+
+def _check_investments(investments: list[Investment], design) -> None:
+    if not investments:
+        raise ValueError("simulate needs at least one Investment.")
+    names = [inv.name for inv in investments]
+    repeated = {n for n in names if names.count(n) > 1}
+    if repeated:
+        raise ValueError(f"investment names must be unique: {sorted(repeated)} repeat.")
+    for inv in investments:
+        if not isinstance(inv, Investment):
+            raise TypeError(f"expected Investment objects, got {type(inv).__name__}.")
+        if inv.intervention is not None and inv.intervention not in design.intervention_names:
+            raise ValueError(
+                f"Investment {inv.name!r}: "
+                + unknown_name_message("intervention", inv.intervention, design.intervention_names)
+            )
+        for stage in inv.effect or {}:
+            if stage not in design.stage_names:
+                raise ValueError(
+                    f"Investment {inv.name!r}: effect on "
+                    + unknown_name_message("stage", stage, design.stage_names)
+                )
+
+
+def _select_units(inv: Investment, model: ChainModel) -> np.ndarray:
+    panel = model.panel
+    units = panel.units
+    choice = inv.units
+    if isinstance(choice, str) and choice == "all":
+        mask = np.ones(len(units), dtype=bool)
+    elif isinstance(choice, str) and choice == "untreated":
+        if inv.intervention is None:
+            mask = np.ones(len(units), dtype=bool)
+        else:
+            reached = panel.exposure.sel(intervention=inv.intervention).fillna(0).values > 0
+            mask = ~reached.any(axis=1)
+    elif isinstance(choice, str):
+        try:
+            mask = panel.attributes.eval(choice).to_numpy(dtype=bool)
+        except Exception as err:
+            raise ValueError(
+                f"Investment {inv.name!r}: units {choice!r} is not 'all', 'untreated' or a "
+                f"query on the unit attributes ({', '.join(panel.attribute_names)}): {err}"
+            ) from None
+    elif callable(choice):
+        mask = np.asarray(choice(panel.attributes), dtype=bool)
+    else:
+        wanted = list(choice)
+        missing = [u for u in wanted if u not in units]
+        if missing:
+            raise ValueError(
+                f"Investment {inv.name!r}: " + unknown_name_message("unit", missing[0], units)
+            )
+        mask = units.isin(wanted)
+    selected = np.flatnonzero(mask)
+    if not len(selected):
+        raise ValueError(f"Investment {inv.name!r} targets no unit: check its units= ({choice!r}).")
+    return selected
+
+
+def _new_effects(inv: Investment, samples: ChainDraws, rng: np.random.Generator) -> dict:
+    """Per-sample effect of a new investment on each elicited stage, in stage units."""
+    design = samples.design
+    out = {}
+    for stage, (low, high) in inv.effect.items():
+        j = design.stage_names.index(stage)
+        mean, sd = (low + high) / 2.0, max((high - low) / (2 * Z90), 1e-12)
+        mean, var = np.full(samples.n_samples, mean), np.full(samples.n_samples, sd**2)
+        if inv.lever is not None and inv.lever in design.levers:
+            k = design.levers.index(inv.lever)
+            pop_mean = samples.params["lever_mean"][:, k] * design.sds[j]
+            pop_var = (samples.params["lever_sd"][:, k] * design.sds[j]) ** 2
+            precision = 1.0 / var + 1.0 / pop_var
+            mean = (mean / var + pop_mean / pop_var) / precision
+            var = 1.0 / precision
+        out[j] = rng.normal(mean, np.sqrt(var))
+    return out
+
+
+def _new_shock(
+    inv: Investment, samples: ChainDraws, rollout: np.ndarray, effects: dict
+) -> np.ndarray:
+    design = samples.design
+    fade = 0.0 if inv.reinforced else inv.ramp
+    e = exposure(rollout, inv.ramp, fade)
+    shock = np.zeros((len(design.stage_names), samples.n_samples, *rollout.shape))
+    for j, effect in effects.items():
+        shock[j] = effect[:, None, None] * e[None]
+    return shock
+
+
+def _baseline(design) -> np.ndarray:
+    """Each unit's recent standardised level of every stage, shape ``(stages, units)``."""
+    recent = design.y[:, :, -min(6, design.y.shape[2]) :]
+    with np.errstate(all="ignore"):
+        level = np.nanmean(recent, axis=2)
+    return np.nan_to_num(level)

@@ -1,0 +1,125 @@
+import itertools
+
+import numpy as np
+import pytest
+from posteriors import hand_result
+
+import exlink as xl
+
+
+def random_result(seed: int, n_inv: int = 5, n_samples: int = 60):
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(size=(n_samples, 1))
+    npv = rng.normal(rng.normal(0, 20, n_inv), 30, (n_samples, n_inv)) + 15 * shared
+    costs = rng.uniform(10, 60, n_inv)
+    net = np.zeros((n_inv, n_samples, 2))
+    net[:, :, 0] = -costs[:, None]
+    net[:, :, 1] = (npv.T + costs[:, None]) * 1.01
+    cost_flow = np.zeros((n_inv, 2))
+    cost_flow[:, 0] = costs
+    return hand_result(net, cost_flow), npv, costs
+
+
+def brute_force(npv, costs, budget, score, groups=(), must=(), cap=None):
+    best, best_set = -np.inf, None
+    n = len(costs)
+    for size in range(n + 1):
+        for subset in itertools.combinations(range(n), size):
+            x = np.zeros(n)
+            x[list(subset)] = 1
+            if costs @ x > budget + 1e-9 or any(x[list(g)].sum() > 1 for g in groups):
+                continue
+            if any(x[m] == 0 for m in must):
+                continue
+            total = npv @ x
+            if cap is not None and (total < 0).mean() > cap + 1e-12:
+                continue
+            value = score(total)
+            if value > best + 1e-9:
+                best, best_set = value, x
+    return best, best_set
+
+
+def cvar(total, alpha=0.1):
+    return np.sort(total)[: int(np.ceil(alpha * len(total)))].mean()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_expected_npv_matches_brute_force(seed):
+    result, npv, costs = random_result(seed)
+    budget = costs.sum() / 2
+    plan = xl.prioritise(result, budget)
+    best, _ = brute_force(npv, costs, budget, np.mean)
+    assert plan.expected_npv == pytest.approx(best, abs=1e-6)
+    assert plan.cost <= budget
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cvar_matches_brute_force(seed):
+    result, npv, costs = random_result(seed)
+    budget = costs.sum() / 2
+    plan = xl.prioritise(result, budget, objective="cvar", alpha=0.1)
+    best, _ = brute_force(npv, costs, budget, cvar)
+    assert cvar(npv @ plan.table["funded"].to_numpy(float)) == pytest.approx(best, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_loss_cap_matches_brute_force(seed):
+    result, npv, costs = random_result(seed)
+    budget = costs.sum() * 0.7
+    plan = xl.prioritise(result, budget, max_loss_probability=0.2)
+    best, _ = brute_force(npv, costs, budget, np.mean, cap=0.2)
+    assert plan.expected_npv == pytest.approx(best, abs=1e-6)
+    assert plan.p_loss <= 0.2
+
+
+def test_groups_and_must_fund_match_brute_force():
+    result, npv, costs = random_result(11)
+    result.investments[0] = xl.Investment("i0", intervention="x", group="g")
+    result.investments[1] = xl.Investment("i1", intervention="x", group="g")
+    budget = costs.sum()
+    plan = xl.prioritise(result, budget, must_fund=["i3"])
+    best, _ = brute_force(npv, costs, budget, np.mean, groups=[(0, 1)], must=[3])
+    assert plan.expected_npv == pytest.approx(best, abs=1e-6)
+    assert "i3" in plan.selected
+    assert not {"i0", "i1"} <= set(plan.selected)
+
+
+def test_impossible_budgets_are_refused():
+    result, _, costs = random_result(1)
+    with pytest.raises(ValueError, match="below the cheapest"):
+        xl.prioritise(result, costs.min() / 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        xl.prioritise(result, -5)
+    with pytest.raises(ValueError, match="more than the budget"):
+        xl.prioritise(result, costs.min() + 1e-6, must_fund=[f"i{int(np.argmax(costs))}"])
+    with pytest.raises(ValueError, match="objective"):
+        xl.prioritise(result, costs.sum(), objective="sharpe")
+
+
+def test_frontier_grows_with_budget():
+    result, _, costs = random_result(2)
+    frontier = xl.efficient_frontier(result, np.linspace(costs.min(), costs.sum(), 5))
+    assert frontier["expected_npv"].is_monotonic_increasing
+    assert (frontier["cost"] <= frontier["budget"] + 1e-9).all()
+    low = xl.efficient_frontier(result, [costs.min() / 2])
+    assert low.loc[0, "selected"] == "" and low.loc[0, "expected_npv"] == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_value_of_information_is_never_negative(seed):
+    result, npv, costs = random_result(seed)
+    info = xl.value_of_information(result, budget=costs.sum() / 2)
+    assert info.overall >= 0 and (info.per_investment["evpi"] >= 0).all()
+    plain = xl.value_of_information(result)
+    expected = np.maximum(npv, 0).sum(axis=1).mean() - np.maximum(npv.mean(0), 0).sum()
+    assert plain.overall == pytest.approx(expected)
+
+
+def test_value_of_information_is_zero_without_uncertainty():
+    result, _, costs = random_result(3)
+    result.flows["net"][:] = result.flows["net"].isel(sample=0)
+    info = xl.value_of_information(result, budget=costs.sum() / 2)
+    assert info.overall == pytest.approx(0.0, abs=1e-9)
+    assert (info.per_investment["evpi"] == 0).all()
+    assert info.pilot_first is None

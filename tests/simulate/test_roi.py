@@ -1,0 +1,160 @@
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from posteriors import hand_result
+
+import exlink as xl
+from exlink.dims import HORIZON
+from exlink.simulate.roi import SAMPLE
+
+
+def test_paths_equal_the_true_propagation(sim, exact):
+    fin = xl.Finance(horizon=10, discount_rate=0.0, margin=1.0)
+    inv = [xl.Investment("more", intervention="coaching", units="all")]
+    result = xl.simulate(exact, inv, fin)
+    truth = sim.truth.expected_effect({"coaching": np.ones(10)})
+    for stage in sim.chain.stage_names:
+        np.testing.assert_allclose(
+            result.paths(stage).sel(investment="more").values[0], truth[stage].values, atol=1e-9
+        )
+
+
+def test_npv_equals_the_hand_computation(sim, exact):
+    fin = xl.Finance(
+        horizon=8, discount_rate=0.10, periods_per_year=12, margin=0.3, money_per_stage_unit=1000.0
+    )
+    inv = xl.Investment(
+        "pilot",
+        intervention="complaint_redesign",
+        units=["U001", "U002", "U003"],
+        start=1,
+        duration=4,
+        cost_upfront=50.0,
+        cost_per_period=10.0,
+        cost_fixed=100.0,
+    )
+    result = xl.simulate(exact, [inv], fin)
+    rollout = np.array([0, 1, 1, 1, 1, 0, 0, 0.0])
+    revenue = sim.truth.expected_effect({"complaint_redesign": rollout})["revenue"].to_numpy()
+    benefit = 3 * revenue * 1000.0 * 0.3
+    costs = np.array([0, 3 * (50 + 10) + 100, 30, 30, 30, 0, 0, 0.0])
+    rate = 1.10 ** (1 / 12) - 1
+    npv = ((benefit - costs) / (1 + rate) ** np.arange(8)).sum()
+    assert float(result.npv().sel(investment="pilot")[0]) == pytest.approx(npv, rel=1e-9)
+    assert result.total_cost()["pilot"] == pytest.approx(costs.sum())
+    frame = result.by_unit()
+    assert list(frame["unit"]) == ["U001", "U002", "U003"]
+
+
+def test_reinforced_effect_does_not_fade(sim, exact):
+    fin = xl.Finance(horizon=30, discount_rate=0.0)
+    plain = xl.Investment("plain", intervention="coaching", duration=5)
+    kept = xl.Investment("kept", intervention="coaching", duration=5, reinforced=True)
+    paths = xl.simulate(exact, [plain, kept], fin).paths("engagement").isel({SAMPLE: 0})
+    assert float(paths.sel(investment="plain")[-1]) < 0.01
+    assert float(paths.sel(investment="kept")[-1]) == pytest.approx(
+        float(paths.sel(investment="kept")[5]), rel=1e-9
+    )
+
+
+def test_new_investment_draws_from_its_range_and_lever(exact):
+    fin = xl.Finance(horizon=6, discount_rate=0.0)
+    wide = xl.Investment("app", effect={"engagement": (1.0, 4.0)}, ramp=1.0)
+    result = xl.simulate(exact, [wide], fin, random_seed=3)
+    effect = result.paths("engagement").sel(investment="app").isel({HORIZON: 0}).values
+    assert len(np.unique(effect)) == 4
+    informed = xl.Investment("app", lever="people", effect={"engagement": (1.0, 4.0)}, ramp=1.0)
+    many = xl.simulate(_repeat(exact, 400), [informed], fin, draws=None, random_seed=4)
+    values = many.paths("engagement").isel({HORIZON: 0}).values.ravel()
+    sd_eng = exact._design.sds[0]
+    prior_var, pop_var = (3.0 / (2 * 1.6448536)) ** 2, (0.2 * sd_eng) ** 2
+    mean = (2.5 / prior_var + 0.5 * sd_eng / pop_var) / (1 / prior_var + 1 / pop_var)
+    assert values.mean() == pytest.approx(mean, abs=0.1)
+
+
+def _repeat(model, n):
+    posterior = model.idata.posterior.to_dataset()
+    tiled = xr.concat([posterior] * (n // posterior.sizes["draw"]), dim="draw")
+    copy = xl.ChainModel(model.chain)
+    copy.panel, copy._design = model.panel, model._design
+    copy.idata = xr.DataTree.from_dict(
+        {"/posterior": tiled.assign_coords(draw=np.arange(tiled.sizes["draw"]))}
+    )
+    return copy
+
+
+def test_discounting_payback_and_risk_on_hand_made_flows():
+    net = np.array([[[-100.0, 30.0, 40.0, 50.0], [-100.0, 10.0, 10.0, 10.0]]])
+    result = hand_result(net, np.array([[100.0, 0, 0, 0]]))
+    npv = result.npv().values[0]
+    discount = 1.0 / 1.01 ** np.arange(4)
+    np.testing.assert_allclose(npv, (net[0] * discount).sum(axis=1))
+    row = result.summary().loc["i0"]
+    assert row["p_loss"] == 0.5
+    assert row["cvar_05"] == pytest.approx(npv.min())
+    mean_cum = np.cumsum(net[0].mean(axis=0) * discount)
+    assert (
+        row["payback"] == float(np.argmax(mean_cum >= 0))
+        if (mean_cum >= 0).any()
+        else np.isnan(row["payback"])
+    )
+    assert row["roi"] == pytest.approx((npv / 100.0).mean())
+    assert row["cost"] == 100.0
+
+
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (lambda: xl.Investment("a"), ["either intervention="]),
+        (lambda: xl.Investment("a", effect={"nps": (3.0, 1.0)}), ["low 3 above high 1"]),
+        (lambda: xl.Investment("a", intervention="k", cost_upfront=-5), ["cost_upfront", ">= 0"]),
+        (lambda: xl.Investment("a", intervention="k", start=-1), ["start"]),
+        (lambda: xl.Investment("a", intervention="k", ramp=0.0), ["ramp"]),
+        (lambda: xl.Investment("a", lever="peeple", effect={"nps": (1, 2)}), ["peeple"]),
+        (lambda: xl.Finance(horizon=0), ["horizon"]),
+        (lambda: xl.Finance(horizon=12, margin=1.5), ["margin"]),
+        (lambda: xl.Finance(horizon=12, revenue_kind="total"), ["revenue_kind"]),
+    ],
+)
+def test_bad_investments_and_finance(bad, words):
+    with pytest.raises((ValueError, TypeError)) as err:
+        bad()
+    for word in words:
+        assert word in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "investment, words",
+    [
+        (xl.Investment("a", intervention="coachin"), ["'coachin'", "Did you mean 'coaching'"]),
+        (xl.Investment("a", effect={"NPS": (1, 2)}), ["'NPS'", "'nps'"]),
+        (
+            xl.Investment("a", intervention="coaching", units="region == 'mars'"),
+            ["targets no unit"],
+        ),
+        (
+            xl.Investment("a", intervention="coaching", units="size > 3"),
+            ["query on the unit attributes"],
+        ),
+        (xl.Investment("a", intervention="coaching", units=["U001", "X9"]), ["'X9'"]),
+    ],
+)
+def test_simulate_refuses_unknown_names(exact, investment, words):
+    with pytest.raises(ValueError) as err:
+        xl.simulate(exact, [investment], xl.Finance(horizon=4))
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_cashflows_table(exact):
+    result = xl.simulate(
+        exact,
+        [xl.Investment("a", intervention="coaching", cost_per_period=1.0)],
+        xl.Finance(horizon=5),
+    )
+    table = result.cashflows()
+    assert set(table["component"]) == {"revenue", "cost_to_serve", "attrition", "costs", "net"}
+    costs = table.query("component == 'costs'")["mean"].to_numpy()
+    np.testing.assert_allclose(costs, np.full(5, 12.0))
+    assert isinstance(result.summary(), pd.DataFrame)

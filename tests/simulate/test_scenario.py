@@ -1,0 +1,131 @@
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+from posteriors import true_posterior
+
+from exlink.datasets import make_service_chain
+from exlink.simulate.scenario import ScenarioError, read_scenario
+
+GOOD = """\
+model: model.nc
+draws: 8
+seed: 1
+budget: 200
+objective: expected_npv
+finance:
+  horizon: 12
+  discount_rate: 0.08
+  margin: 0.35
+investments:
+  - name: coaching_rollout
+    intervention: coaching
+    units: untreated
+    cost_upfront: 4
+    cost_per_period: 0.25
+  - name: recognition_app
+    lever: technology
+    effect: {engagement: [1.0, 4.0]}
+    cost_upfront: 1.5
+  - name: north_redesign
+    intervention: complaint_redesign
+    units: "region == 'north'"
+    cost_fixed: 3
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scenario")
+    sim = make_service_chain(n_units=12, n_periods=10, seed=5)
+    true_posterior(sim).save(folder / "model.nc")
+    return folder
+
+
+def run(folder, text, out="results"):
+    (folder / "plan.yaml").write_text(textwrap.dedent(text))
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "exlink.cli",
+            "simulate",
+            "--scenario",
+            str(folder / "plan.yaml"),
+            "--out",
+            str(folder / out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_good_scenario_writes_tables_and_prints_the_plan(folder):
+    result = run(folder, GOOD)
+    assert result.returncode == 0, result.stderr
+    assert "Plan (expected_npv, budget 200): fund" in result.stdout
+    summary = pd.read_csv(folder / "results" / "summary.csv")
+    assert list(summary["investment"]) == ["coaching_rollout", "recognition_app", "north_redesign"]
+    assert {"npv_mean", "p_loss", "cvar_05", "cx_change", "ex_change"} <= set(summary.columns)
+    plan = pd.read_csv(folder / "results" / "plan.csv")
+    assert plan["funded"].dtype == bool and plan["cost"].sum() > 0
+    flows = pd.read_csv(folder / "results" / "cashflows.csv")
+    assert set(flows["component"]) >= {"net", "costs"}
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (
+            (
+                "intervention: coaching\n    units: untreated",
+                "intervention: coachin\n    units: untreated",
+            ),
+            ["line 12", "investments[0]", "'coachin'"],
+        ),
+        (
+            ("effect: {engagement:", "effect: {engagment:"),
+            ["line 18", "investments[1].effect", "'engagment'"],
+        ),
+        (
+            ("cost_upfront: 4\n", "cost_upfront: -4\n"),
+            ["line 14", "investments[0].cost_upfront", ">= 0"],
+        ),
+        (("budget: 200", "budget: 0.5"), ["line 4", "(budget)", "below the cheapest"]),
+        (("horizon: 12", "horizon: 0"), ["line 7", "finance.horizon", "horizon"]),
+        (("[1.0, 4.0]", "[4.0, 1.0]"), ["line 18", "investments[1].effect", "low 4 above high 1"]),
+        (("margin: 0.35", "margn: 0.35"), ["line 9", "finance.margn", "Did you mean 'margin'"]),
+        (("objective: expected_npv", "objective: sharpe"), ["line 5", "(objective)", "sharpe"]),
+        (("budget: 200", "budget: [200"), ["line 5", "not valid YAML"]),
+    ],
+)
+def test_bad_scenarios_name_the_line_and_field_and_write_nothing(folder, change, words):
+    old, new = change
+    assert old in GOOD
+    out = f"out-{abs(hash(new))}"
+    result = run(folder, GOOD.replace(old, new, 1), out=out)
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+    assert not (folder / out).exists() or not any((folder / out).iterdir())
+
+
+def test_missing_model_and_missing_file(folder, tmp_path):
+    result = run(folder, GOOD.replace("model: model.nc\n", ""))
+    assert result.returncode == 1 and "--model" in result.stderr
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        read_scenario(tmp_path / "nothing.yaml")
+
+
+def test_scenario_object(folder):
+    (folder / "plan.yaml").write_text(GOOD)
+    scenario = read_scenario(folder / "plan.yaml")
+    assert scenario.model == folder / "model.nc"
+    assert [inv.name for inv in scenario.investments][1] == "recognition_app"
+    assert scenario.investments[1].effect == {"engagement": (1.0, 4.0)}
+    assert scenario.line_of("investments", 2, "units") == 22
