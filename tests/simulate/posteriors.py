@@ -33,15 +33,14 @@ def true_posterior(sim, n_samples: int = 4) -> xl.ChainModel:
             np.broadcast_to(values, (1, n_samples, len(values))).copy(), dims=("chain", "draw", dim)
         )
 
-    posterior = xr.Dataset(
-        {
-            "beta_std": const(beta, "link"),
-            "gamma_std": const(gamma, "effect"),
-            "ramp_std": const(ramps, "ramped"),
-            "lever_mean_std": const([0.5] * len(levers), "lever"),
-            "lever_sd_std": const([0.2] * len(levers), "lever"),
-        }
-    )
+    groups = {
+        "beta_std": (beta, "link"),
+        "gamma_std": (gamma, "effect"),
+        "ramp_std": (ramps, "ramped"),
+        "lever_mean_std": ([0.5] * len(levers), "lever"),
+        "lever_sd_std": ([0.2] * len(levers), "lever"),
+    }
+    posterior = xr.Dataset({name: const(v, dim) for name, (v, dim) in groups.items() if len(v)})
     model.idata = xr.DataTree.from_dict({"/posterior": posterior})
     return model
 

@@ -2,9 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from posteriors import hand_result
+from posteriors import hand_result, true_posterior
 
 import exlink as xl
+from exlink.datasets import make_service_chain
 from exlink.dims import HORIZON
 from exlink.simulate.roi import SAMPLE
 
@@ -158,3 +159,58 @@ def test_cashflows_table(exact):
     costs = table.query("component == 'costs'")["mean"].to_numpy()
     np.testing.assert_allclose(costs, np.full(5, 12.0))
     assert isinstance(result.summary(), pd.DataFrame)
+
+
+def test_attrition_cost_to_serve_and_growth_become_money():
+    from exlink.spec import Chain, Intervention, Link, Stage
+
+    chain = Chain(
+        [
+            Stage("engagement", "ex"),
+            Stage("attrition_rate", "ex"),
+            Stage("revenue_growth", "financial"),
+            Stage("cost_to_serve", "financial"),
+        ],
+        [
+            Link("engagement", "attrition_rate"),
+            Link("engagement", "revenue_growth"),
+            Link("attrition_rate", "cost_to_serve"),
+        ],
+        [Intervention("coaching", "engagement", lever="people", ramp=False)],
+    )
+    sim = make_service_chain(
+        n_units=10,
+        n_periods=8,
+        seed=2,
+        chain=chain,
+        links={
+            "engagement -> attrition_rate": -0.05,
+            "engagement -> revenue_growth": 0.1,
+            "attrition_rate -> cost_to_serve": 4.0,
+        },
+        interventions={"coaching": {"effects": {"engagement": 3.0}}},
+    )
+    model = true_posterior(sim, n_samples=2)
+    finance = xl.Finance(
+        horizon=3,
+        discount_rate=0.0,
+        margin=0.5,
+        revenue_kind="growth",
+        revenue_base=200.0,
+        cost_per_leaver=1000.0,
+        headcount="headcount",
+    )
+    result = xl.simulate(
+        model, [xl.Investment("c", intervention="coaching", units=["U001"])], finance
+    )
+    effect = sim.truth.expected_effect({"coaching": np.ones(3)})
+    headcount = sim.data.loc[sim.data["unit"] == "U001", "headcount"].iloc[0]
+    flows = result.flows.sel(investment="c").isel({SAMPLE: 0})
+    np.testing.assert_allclose(
+        flows["attrition"], -effect["attrition_rate"] / 100 * headcount * 1000
+    )
+    np.testing.assert_allclose(flows["cost_to_serve"], -effect["cost_to_serve"])
+    np.testing.assert_allclose(flows["revenue"], 200.0 * effect["revenue_growth"] / 100 * 0.5)
+    leavers = -effect["attrition_rate"].sum() / 100 * headcount
+    assert float(result.leavers.sel(investment="c")[0]) == pytest.approx(leavers)
+    assert result.summary().loc["c", "leavers_avoided"] == pytest.approx(leavers)
