@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import warnings
 from collections.abc import Sequence
 
 from exlink import __version__
@@ -77,6 +78,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from exlink.models.chain import ChainModel
+    from exlink.models.diagnostics import ConvergenceWarning
     from exlink.simulate.scenario import read_scenario, run_scenario, write_outputs
 
     scenario = read_scenario(args.scenario)
@@ -85,7 +87,10 @@ def _simulate(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.scenario}: name the fitted model with --model or a 'model:' key.")
     print(f"Simulating {len(scenario.investments)} investments on {model_path} ...", flush=True)
     model = ChainModel.load(model_path)
-    tables = run_scenario(scenario, model)
+    print(f"Model health: {model.diagnostics().headline()}", flush=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tables = run_scenario(scenario, model)
     files = write_outputs(tables, args.out)
     plan = tables["plan"].attrs["plan"]
     print(f"\n{plan!r}\n")

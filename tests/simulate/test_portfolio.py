@@ -6,6 +6,8 @@ from posteriors import hand_result
 
 import exlink as xl
 
+pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
+
 
 def random_result(seed: int, n_inv: int = 5, n_samples: int = 60):
     rng = np.random.default_rng(seed)

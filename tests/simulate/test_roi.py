@@ -9,6 +9,8 @@ from exlink.datasets import make_service_chain
 from exlink.dims import HORIZON
 from exlink.simulate.roi import SAMPLE
 
+pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
+
 
 def test_paths_equal_the_true_propagation(sim, exact):
     fin = xl.Finance(horizon=10, discount_rate=0.0, margin=1.0)
@@ -214,3 +216,9 @@ def test_attrition_cost_to_serve_and_growth_become_money():
     leavers = -effect["attrition_rate"].sum() / 100 * headcount
     assert float(result.leavers.sel(investment="c")[0]) == pytest.approx(leavers)
     assert result.summary().loc["c", "leavers_avoided"] == pytest.approx(leavers)
+
+
+@pytest.mark.filterwarnings("default::exlink.ConvergenceWarning")
+def test_simulating_an_unconverged_model_warns(exact):
+    with pytest.warns(xl.ConvergenceWarning, match="not converged"):
+        xl.simulate(exact, [xl.Investment("a", intervention="coaching")], xl.Finance(horizon=3))

@@ -67,6 +67,7 @@ def test_good_scenario_writes_tables_and_prints_the_plan(folder):
     result = run(folder, GOOD)
     assert result.returncode == 0, result.stderr
     assert "Plan (expected_npv, budget 200): fund" in result.stdout
+    assert "Model health: Not converged" in result.stdout
     summary = pd.read_csv(folder / "results" / "summary.csv")
     assert list(summary["investment"]) == ["coaching_rollout", "recognition_app", "north_redesign"]
     assert {"npv_mean", "p_loss", "cvar_05", "cx_change", "ex_change"} <= set(summary.columns)

@@ -10,6 +10,7 @@ investment's costs are subtracted and the net cash flow discounted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ import xarray as xr
 
 from exlink._names import unknown_name_message
 from exlink.dims import HORIZON, INVESTMENT, STAGE, UNIT
+from exlink.models.diagnostics import ConvergenceWarning
 from exlink.models.summaries import thin
 from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
 from exlink.simulate.investments import Finance, Investment
@@ -212,8 +214,21 @@ def simulate(
     Returns
     -------
     RoiResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the model's :meth:`~exlink.models.chain.ChainModel.diagnostics`
+        find a problem: its returns should not drive decisions yet.
     """
     design = model._require_design()
+    health = model.diagnostics()
+    if not health.converged:
+        warnings.warn(
+            f"simulating on a model that has not converged; {health.headline()}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     posterior = thin(model._require_idata().posterior.to_dataset(), draws)
     samples = ChainDraws.from_posterior(design, posterior)
     investments = list(investments)
