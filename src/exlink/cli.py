@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import textwrap
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from exlink import __version__
 from exlink.data import Panel
@@ -76,6 +78,52 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    import pandas as pd
+    import yaml
+
+    from exlink.models.chain import ChainModel
+
+    spec = yaml.safe_load(Path(args.chain).read_text()) if Path(args.chain).exists() else None
+    if not isinstance(spec, dict):
+        raise ValueError(f"{args.chain}: not a chain YAML file (stages, links, interventions).")
+    columns = spec.pop("data", None) or {}
+    chain = Chain.from_dict(spec)
+    unit = args.unit or columns.get("unit", "unit")
+    period = args.period or columns.get("period", "period")
+    attributes = args.attributes or columns.get("attributes") or list(chain.moderators)
+    if not Path(args.data).exists():
+        raise FileNotFoundError(f"no data file at {args.data}.")
+    frame = pd.read_csv(args.data)
+    if period in frame.columns and pd.api.types.is_string_dtype(frame[period]):
+        # Text that is not dates stays text: Panel.from_frame explains what a period holds.
+        with contextlib.suppress(ValueError, TypeError):
+            frame[period] = pd.to_datetime(frame[period])
+    panel = Panel.from_frame(
+        frame,
+        unit=unit,
+        period=period,
+        stages=list(chain.stage_names),
+        interventions=list(chain.intervention_names),
+        attributes=attributes,
+    )
+    print(panel, flush=True)
+    model = ChainModel(chain).fit(
+        panel,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        random_seed=args.seed,
+        progressbar=not args.quiet,
+    )
+    path = model.save(args.out)
+    print(f"\n{model.diagnostics().headline()}\n")
+    table = model.effects()[["kind", "source", "target", "lag", "mean", "lower", "upper"]]
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"\nSaved {path}")
+    return 0
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from exlink.models.chain import ChainModel
     from exlink.models.diagnostics import ConvergenceWarning
@@ -111,6 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser("demo", help="show what the bundled retail-bank dataset holds")
     demo.set_defaults(run=_demo)
+    fit = commands.add_parser(
+        "fit",
+        help="fit a ChainModel to a CSV panel and save it",
+        description="Fit a ChainModel to a long CSV (one row per unit and period) and save the "
+        "posterior, data, chain and priors to a netCDF file. The chain YAML may carry a 'data:' "
+        "block naming the unit, period and attribute columns.",
+    )
+    fit.add_argument("data", help="the CSV file")
+    fit.add_argument("--chain", required=True, help="the chain YAML (stages, links, interventions)")
+    fit.add_argument("--out", default="model.nc", help="the model file to write (model.nc)")
+    fit.add_argument("--unit", help="unit column (default: data.unit in the chain file, or 'unit')")
+    fit.add_argument("--period", help="period column (default: data.period, or 'period')")
+    fit.add_argument("--attributes", nargs="*", help="unit attribute columns (default: moderators)")
+    fit.add_argument("--draws", type=int, default=1000)
+    fit.add_argument("--tune", type=int, default=1000)
+    fit.add_argument("--chains", type=int, default=4)
+    fit.add_argument("--seed", type=int, default=None)
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(run=_fit)
     simulate = commands.add_parser(
         "simulate",
         help="simulate a scenario file's investments on a saved model and choose a plan",
