@@ -33,7 +33,11 @@ def true_posterior(sim, n_samples: int = 4) -> xl.ChainModel:
             np.broadcast_to(values, (1, n_samples, len(values))).copy(), dims=("chain", "draw", dim)
         )
 
+    beta_original = [lk.coef for lk in truth.links]
+    gamma_original = [g * design.sds[e.target] for g, e in zip(gamma, design.effects, strict=True)]
     groups = {
+        "beta": (beta_original, "link"),
+        "gamma": (gamma_original, "effect"),
         "beta_std": (beta, "link"),
         "gamma_std": (gamma, "effect"),
         "ramp_std": (ramps, "ramped"),
