@@ -138,14 +138,34 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"Model health: {model.diagnostics().headline()}", flush=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        tables = run_scenario(scenario, model)
+        run = run_scenario(scenario, model)
+    tables = run.tables()
     files = write_outputs(tables, args.out)
-    plan = tables["plan"].attrs["plan"]
-    print(f"\n{plan!r}\n")
+    print(f"\n{run.plan!r}\n")
     summary = tables["summary"].set_index("investment")
     columns = ["npv_mean", "npv_p05", "npv_p95", "p_loss", "roi", "cost"]
     print(summary[columns].to_string(float_format=lambda v: f"{v:,.2f}"))
     print(f"\nWrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from exlink.models.chain import ChainModel
+    from exlink.models.diagnostics import ConvergenceWarning
+    from exlink.report import write_html
+    from exlink.simulate.scenario import read_scenario, run_scenario
+
+    scenario = read_scenario(args.scenario)
+    model_path = args.model or scenario.model
+    if model_path is None:
+        raise ValueError(f"{args.scenario}: name the fitted model with --model or a 'model:' key.")
+    model = ChainModel.load(model_path)
+    print(f"Model health: {model.diagnostics().headline()}", flush=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        run = run_scenario(scenario, model)
+    path = write_html(model, run.result, args.out, run.plan, title=args.title)
+    print(f"{run.plan!r}\n\nWrote {path}")
     return 0
 
 
@@ -188,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--model", help="the saved model (.nc); default: the scenario's model")
     simulate.add_argument("--out", default="results", help="folder for the CSV files (results/)")
     simulate.set_defaults(run=_simulate)
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of a saved model and a scenario",
+        description="Simulate a scenario on a saved model and write one HTML file, figures "
+        "embedded, that opens offline: model health, data, chain and effects, investments, "
+        "the recommended plan, assumptions and caveats.",
+    )
+    report.add_argument("--scenario", required=True, help="the YAML scenario file")
+    report.add_argument("--model", help="the saved model (.nc); default: the scenario's model")
+    report.add_argument("--out", default="report.html", help="the HTML file (report.html)")
+    report.add_argument("--title", default="exlink report", help="the report's title")
+    report.set_defaults(run=_report)
     return parser
 
 

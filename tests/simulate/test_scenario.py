@@ -130,3 +130,28 @@ def test_scenario_object(folder):
     assert [inv.name for inv in scenario.investments][1] == "recognition_app"
     assert scenario.investments[1].effect == {"engagement": (1.0, 4.0)}
     assert scenario.line_of("investments", 2, "units") == 22
+
+
+def test_report_command_writes_one_html_file(folder):
+    (folder / "plan.yaml").write_text(GOOD)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "exlink.cli",
+            "report",
+            "--scenario",
+            str(folder / "plan.yaml"),
+            "--out",
+            str(folder / "report.html"),
+            "--title",
+            "Branch plan",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    text = (folder / "report.html").read_text()
+    assert "<title>Branch plan</title>" in text and "id='plan'" in text
+    assert "Wrote" in result.stdout

@@ -181,14 +181,26 @@ def read_scenario(path: str | Path) -> Scenario:
     )
 
 
-def run_scenario(scenario: Scenario, model) -> dict[str, pd.DataFrame]:
+@dataclass
+class ScenarioRun:
+    """A scenario's simulated investments and the plan chosen."""
+
+    result: Any
+    plan: Any
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``summary``, ``plan`` and ``cashflows`` tables."""
+        return {
+            "summary": self.result.summary().reset_index(),
+            "plan": self.plan.table.reset_index(),
+            "cashflows": self.result.cashflows(),
+        }
+
+
+def run_scenario(scenario: Scenario, model) -> ScenarioRun:
     """Simulate a scenario on a fitted model and choose the plan.
 
-    Returns
-    -------
-    dict
-        ``summary``, ``plan`` and ``cashflows`` tables, computed in full
-        before anything is written.
+    Everything is computed before anything is written.
     """
     from exlink.simulate.portfolio import prioritise
     from exlink.simulate.roi import simulate
@@ -234,13 +246,7 @@ def run_scenario(scenario: Scenario, model) -> dict[str, pd.DataFrame]:
     except ValueError as err:
         key = "objective" if "objective" in str(err) else "budget"
         raise scenario.error(str(err), key) from None
-    table = plan.table.reset_index()
-    table.attrs["plan"] = plan
-    return {
-        "summary": result.summary().reset_index(),
-        "plan": table,
-        "cashflows": result.cashflows(),
-    }
+    return ScenarioRun(result, plan)
 
 
 def write_outputs(tables: dict[str, pd.DataFrame], out: str | Path) -> list[Path]:

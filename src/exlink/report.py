@@ -1,0 +1,248 @@
+"""A self-contained HTML report of a fitted model and its simulated investments.
+
+One file, figures embedded as PNG, no external resources: it opens offline
+and can be forwarded as it is. Sections, in order: model health, the data, the
+chain and its effects, the investments and their three objectives, the
+recommended plan and frontier, the assumptions, and what the model can and
+cannot tell.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from exlink import __version__, plotting
+from exlink.simulate.portfolio import Plan, efficient_frontier
+
+if TYPE_CHECKING:
+    from exlink.models.chain import ChainModel
+    from exlink.simulate.roi import RoiResult
+
+SECTIONS = ("health", "data", "chain", "investments", "plan", "assumptions", "caveats")
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
+max-width:1100px;color:#222;line-height:1.45;padding:0 1rem}
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
+td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:#f4f4f4}
+td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:.6rem 0}
+.verdict{padding:.6rem 1rem;border-radius:6px;font-weight:600}
+.good{background:#e6f4ea;color:#1e6b34}.bad{background:#fdecea;color:#8a1c1c}
+.muted{color:#666;font-size:.85rem}
+"""
+
+
+def write_html(
+    model: ChainModel,
+    result: RoiResult,
+    path: str | Path,
+    plan: Plan | None = None,
+    *,
+    title: str = "exlink report",
+) -> Path:
+    """Write the report to ``path``.
+
+    Parameters
+    ----------
+    model
+        The fitted model.
+    result
+        Simulated investments (:func:`~exlink.simulate.roi.simulate`).
+    path
+        The HTML file to write.
+    plan
+        The recommended plan (:func:`~exlink.simulate.portfolio.prioritise`);
+        the plan section says none was chosen when omitted.
+    title
+        The report's title.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    path = Path(path)
+    health = model.diagnostics()
+    effects = model.effects()
+    summary = result.summary()
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='muted'>exlink {__version__}; {len(result.names)} investments over "
+        f"{result.finance.horizon} periods; {result.npv().sizes['sample']} posterior samples.</p>",
+    ]
+
+    verdict = "good" if health.converged else "bad"
+    parts += _section(
+        "health",
+        "Model health",
+        [
+            f"<p class='verdict {verdict}'>{html.escape(health.headline())}</p>",
+            _table(health.table.sort_values("r_hat", ascending=False).head(10), index=False),
+        ],
+    )
+
+    panel = model.panel
+    parts += _section(
+        "data",
+        "The data",
+        [
+            f"<pre>{html.escape(repr(panel))}</pre>",
+            "<h3>Stages and interventions</h3>",
+            _table(panel.describe()),
+            "<h3>Rollouts</h3>",
+            _table(panel.rollout()),
+        ],
+    )
+
+    broken = effects[(effects["kind"] == "link") & effects["covers_zero"]]
+    note = (
+        "<p>Links whose interval covers zero, possible breaks in the chain: "
+        + ", ".join(html.escape(f"{r.source} -> {r.target}") for r in broken.itertuples())
+        + ".</p>"
+        if len(broken)
+        else "<p>Every link's interval excludes zero.</p>"
+    )
+    parts += _section(
+        "chain",
+        "The chain and its effects",
+        [
+            _figure(plotting.chain_diagram(model.chain, effects)),
+            note,
+            _figure(plotting.effects_forest(effects)),
+            _table(effects, index=False),
+        ],
+    )
+
+    best = summary["npv_mean"].idxmax()
+    objectives = summary[
+        [
+            "npv_mean",
+            "npv_p05",
+            "npv_p95",
+            "p_loss",
+            "cvar_05",
+            "roi",
+            "payback",
+            "cost",
+            "cx_change",
+            "customer_change",
+            "ex_change",
+            "leavers_avoided",
+        ]
+    ]
+    parts += _section(
+        "investments",
+        "Investments and the three objectives",
+        [
+            "<p>Customer: change of CX and customer stages at the horizon, per targeted unit "
+            f"({html.escape(', '.join(f'{k}: {v}' for k, v in summary.attrs['stages'].items()))}). "
+            "Staff: change of EX and leavers avoided. Cost efficiency: net present value "
+            f"({html.escape(result.finance.currency)}).</p>",
+            _table(objectives),
+            _figure(plotting.npv_ranking(result)),
+            _figure(plotting.npv_distribution(result)),
+            _figure(plotting.cashflow_fan(result, best)),
+        ],
+    )
+
+    if plan is None:
+        plan_html = ["<p>No plan was chosen: call prioritise() with a budget.</p>"]
+    else:
+        budgets = sorted({plan.budget * f for f in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)})
+        frontier = efficient_frontier(result, budgets, plan.objective)
+        plan_html = [
+            f"<pre>{html.escape(repr(plan))}</pre>",
+            _table(plan.table),
+            _figure(plotting.frontier(frontier)),
+            _table(frontier, index=False),
+        ]
+    parts += _section("plan", "Recommended plan", plan_html)
+
+    finance = pd.DataFrame(
+        {"value": [str(v) for v in dataclasses.asdict(result.finance).values()]},
+        index=pd.Index([f.name for f in dataclasses.fields(result.finance)], name="assumption"),
+    )
+    investments = pd.DataFrame(
+        [
+            {
+                k: (v if isinstance(v, int | float | str | type(None)) else repr(v))
+                for k, v in dataclasses.asdict(inv).items()
+            }
+            for inv in result.investments
+        ]
+    )
+    parts += _section(
+        "assumptions",
+        "Assumptions",
+        [
+            "<h3>Finance</h3>",
+            _table(finance),
+            "<h3>Investments</h3>",
+            _table(investments, index=False),
+        ],
+    )
+
+    parts += _section("caveats", "What the model can and cannot tell", [_caveats(health, broken)])
+    document = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document, encoding="utf-8")
+    return path
+
+
+def _section(anchor: str, heading: str, body: list[str]) -> list[str]:
+    return [f"<section id='{anchor}'><h2>{html.escape(heading)}</h2>", *body, "</section>"]
+
+
+def _figure(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"<img alt='figure' src='data:image/png;base64,{encoded}'>"
+
+
+def _table(frame: pd.DataFrame, index: bool = True) -> str:
+    return frame.to_html(index=index, float_format=lambda v: f"{v:,.3g}", border=0, na_rep="")
+
+
+def _caveats(health, broken: pd.DataFrame) -> str:
+    items = [
+        "The effects are estimated from how units changed over time as interventions reached "
+        "them. Anything that moved at the same time in the same units (a new manager, a local "
+        "campaign) and is not in the data can be mistaken for an intervention's effect.",
+        "Links are associations between measured stages over time, given unit and period "
+        "effects. Reverse causation (happy customers making happy staff) is not ruled out by "
+        "the model itself.",
+        "Returns assume the future behaves like the observed periods: effects, adoption, "
+        "fade and the finance assumptions listed above. The sensitivity of NPV to those "
+        "assumptions is worth a look before committing money.",
+        "Intervals are the model's uncertainty given its assumptions; they do not include the "
+        "risk that the model's structure (the chain) is wrong.",
+    ]
+    if not health.converged:
+        items.insert(0, "The sampler did not converge: do not act on these numbers until it does.")
+    if len(broken):
+        items.append(
+            "Some links may be broken: investments whose value runs through them carry "
+            "that uncertainty in their NPV intervals."
+        )
+    return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
