@@ -42,7 +42,7 @@ td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:
 td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:.6rem 0}
 .verdict{padding:.6rem 1rem;border-radius:6px;font-weight:600}
 .good{background:#e6f4ea;color:#1e6b34}.bad{background:#fdecea;color:#8a1c1c}
-.muted{color:#666;font-size:.85rem}
+.muted{color:#666;font-size:.85rem}.wide{overflow-x:auto}
 """
 
 
@@ -221,7 +221,13 @@ def _figure(fig: Figure) -> str:
 
 
 def _table(frame: pd.DataFrame, index: bool = True) -> str:
-    return frame.to_html(index=index, float_format=lambda v: f"{v:,.3g}", border=0, na_rep="")
+    table = frame.to_html(index=index, float_format=_number, border=0, na_rep="")
+    return f"<div class='wide'>{table}</div>"
+
+
+def _number(value: float) -> str:
+    """Large numbers in full with separators; small ones to four significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _caveats(health, broken: pd.DataFrame) -> str:
