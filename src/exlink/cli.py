@@ -124,10 +124,11 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simulate(args: argparse.Namespace) -> int:
+def _scenario_on_model(args: argparse.Namespace):
+    """Read the scenario, load its model, show the model's health, simulate and choose a plan."""
     from exlink.models.chain import ChainModel
     from exlink.models.diagnostics import ConvergenceWarning
-    from exlink.simulate.scenario import read_scenario, run_scenario, write_outputs
+    from exlink.simulate.scenario import read_scenario, run_scenario
 
     scenario = read_scenario(args.scenario)
     model_path = args.model or scenario.model
@@ -138,7 +139,13 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"Model health: {model.diagnostics().headline()}", flush=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        run = run_scenario(scenario, model)
+        return model, run_scenario(scenario, model)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from exlink.simulate.scenario import write_outputs
+
+    _, run = _scenario_on_model(args)
     tables = run.tables()
     files = write_outputs(tables, args.out)
     print(f"\n{run.plan!r}\n")
@@ -150,20 +157,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from exlink.models.chain import ChainModel
-    from exlink.models.diagnostics import ConvergenceWarning
     from exlink.report import write_html
-    from exlink.simulate.scenario import read_scenario, run_scenario
 
-    scenario = read_scenario(args.scenario)
-    model_path = args.model or scenario.model
-    if model_path is None:
-        raise ValueError(f"{args.scenario}: name the fitted model with --model or a 'model:' key.")
-    model = ChainModel.load(model_path)
-    print(f"Model health: {model.diagnostics().headline()}", flush=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        run = run_scenario(scenario, model)
+    model, run = _scenario_on_model(args)
     path = write_html(model, run.result, args.out, run.plan, title=args.title)
     print(f"{run.plan!r}\n\nWrote {path}")
     return 0

@@ -20,7 +20,17 @@ from typing import Any, Literal
 
 import yaml
 
-from exlink._names import did_you_mean, unknown_name_message
+from exlink._names import unknown_name_message
+from exlink._spec_checks import (
+    build_from_mapping,
+    check_choice,
+    check_name,
+    check_optional_name,
+    find_cycle,
+    refuse_repeats,
+    refuse_unknown_keys,
+    spec_path,
+)
 
 Role = Literal["ex", "cx", "customer", "financial"]
 ROLES: tuple[str, ...] = ("ex", "cx", "customer", "financial")
@@ -38,27 +48,6 @@ LIKELIHOODS: tuple[str, ...] = ("normal", "student_t")
 FORMS: tuple[str, ...] = ("linear", "saturating", "threshold")
 """Functional forms of a link: straight, diminishing returns, or moving only
 once the source passes a threshold."""
-
-
-def _check_name(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a string, got {type(value).__name__} {value!r}.")
-    if not value.strip() or value != value.strip():
-        raise ValueError(f"{what} {value!r} must be non-empty without surrounding spaces.")
-    return value
-
-
-def _check_choice(value: object, valid: tuple[str, ...], what: str, owner: str) -> str:
-    if value not in valid:
-        raise ValueError(
-            f"{owner}: {what} {value!r} is not one of {', '.join(valid)}."
-            + did_you_mean(value, valid)
-        )
-    return str(value)
-
-
-def _check_optional_name(value: object, what: str) -> str | None:
-    return None if value is None else _check_name(value, what)
 
 
 @dataclass(frozen=True)
@@ -83,9 +72,9 @@ class Stage:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_name(self.name, "Stage name")
-        _check_choice(self.role, ROLES, "role", f"Stage {self.name!r}")
-        _check_choice(self.likelihood, LIKELIHOODS, "likelihood", f"Stage {self.name!r}")
+        check_name(self.name, "Stage name")
+        check_choice(self.role, ROLES, "role", f"Stage {self.name!r}")
+        check_choice(self.likelihood, LIKELIHOODS, "likelihood", f"Stage {self.name!r}")
 
 
 @dataclass(frozen=True)
@@ -114,8 +103,8 @@ class Link:
     moderator: str | None = None
 
     def __post_init__(self) -> None:
-        _check_name(self.source, "Link source")
-        _check_name(self.target, "Link target")
+        check_name(self.source, "Link source")
+        check_name(self.target, "Link target")
         if isinstance(self.lag, bool) or not isinstance(self.lag, int):
             raise TypeError(f"Link {self.label}: lag must be an integer, got {self.lag!r}.")
         if self.lag < 0:
@@ -125,8 +114,8 @@ class Link:
             )
         if self.source == self.target and self.lag == 0:
             raise ValueError(f"Link {self.label}: a stage can affect itself only with a lag >= 1.")
-        _check_choice(self.form, FORMS, "form", f"Link {self.label}")
-        _check_optional_name(self.moderator, f"Link {self.label} moderator")
+        check_choice(self.form, FORMS, "form", f"Link {self.label}")
+        check_optional_name(self.moderator, f"Link {self.label} moderator")
 
     @property
     def label(self) -> str:
@@ -202,7 +191,7 @@ class Intervention:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_name(self.name, "Intervention name")
+        check_name(self.name, "Intervention name")
         targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
         object.__setattr__(self, "targets", targets)
         if not targets:
@@ -210,14 +199,14 @@ class Intervention:
                 f"Intervention {self.name!r} targets nothing: name at least one stage in targets."
             )
         for target in targets:
-            _check_name(target, f"Intervention {self.name!r} target")
+            check_name(target, f"Intervention {self.name!r} target")
         if len(set(targets)) != len(targets):
             raise ValueError(f"Intervention {self.name!r} names a target twice: {targets}.")
-        _check_choice(self.lever, LEVERS, "lever", f"Intervention {self.name!r}")
+        check_choice(self.lever, LEVERS, "lever", f"Intervention {self.name!r}")
         for flag in ("ramp", "fade"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"Intervention {self.name!r}: {flag} must be True or False.")
-        _check_optional_name(self.moderator, f"Intervention {self.name!r} moderator")
+        check_optional_name(self.moderator, f"Intervention {self.name!r} moderator")
 
     @property
     def lever_kind(self) -> str:
@@ -272,8 +261,8 @@ class Chain:
     def _validate(self) -> None:
         if not self.stages:
             raise ValueError("Chain needs at least one stage.")
-        _refuse_repeats([s.name for s in self.stages], "stage")
-        _refuse_repeats([i.name for i in self.interventions], "intervention")
+        refuse_repeats([s.name for s in self.stages], "stage")
+        refuse_repeats([i.name for i in self.interventions], "intervention")
         clash = set(self.stage_names) & set(self.intervention_names)
         if clash:
             raise ValueError(
@@ -286,7 +275,7 @@ class Chain:
                         f"Link {link.label}: "
                         + unknown_name_message("stage", end, self.stage_names)
                     )
-        _refuse_repeats([(lk.source, lk.target, lk.lag) for lk in self.links], "link")
+        refuse_repeats([(lk.source, lk.target, lk.lag) for lk in self.links], "link")
         for intervention in self.interventions:
             for target in intervention.targets:
                 if target not in self.stage_names:
@@ -294,7 +283,7 @@ class Chain:
                         f"Intervention {intervention.name!r} target: "
                         + unknown_name_message("stage", target, self.stage_names)
                     )
-        cycle = _find_cycle(self.stage_names, [lk for lk in self.links if lk.lag == 0])
+        cycle = find_cycle(self.stage_names, [lk for lk in self.links if lk.lag == 0])
         if cycle:
             raise ValueError(
                 "links of lag 0 form a cycle: "
@@ -419,7 +408,7 @@ class Chain:
         ['engagement -> nps', 'nps -> revenue']
         """
         for role in roles:
-            _check_choice(role, ROLES, "role", "Chain.from_roles")
+            check_choice(role, ROLES, "role", "Chain.from_roles")
         grouped = {r: [n] if isinstance(n, str) else list(n) for r, n in roles.items()}
         layers = [grouped[role] for role in ROLES if grouped.get(role)]
         stages = [Stage(name, role) for role in ROLES for name in grouped.get(role, [])]
@@ -456,17 +445,18 @@ class Chain:
         """
         if not isinstance(spec, Mapping):
             raise TypeError(f"a chain spec must be a mapping, got {type(spec).__name__}.")
-        _refuse_unknown_keys(spec, ("stages", "links", "interventions"), "chain")
+        refuse_unknown_keys(spec, ("stages", "links", "interventions"), "chain")
         raw_stages = spec.get("stages") or []
         if isinstance(raw_stages, Mapping):
             raw_stages = [{"name": name, "role": role} for name, role in raw_stages.items()]
-        stages = [_build(Stage, item, "stage") for item in raw_stages]
+        stages = [build_from_mapping(Stage, item, "stage") for item in raw_stages]
         links = [
-            parse_link(item) if isinstance(item, str) else _build(Link, item, "link")
+            parse_link(item) if isinstance(item, str) else build_from_mapping(Link, item, "link")
             for item in spec.get("links") or []
         ]
         interventions = [
-            _build(Intervention, item, "intervention") for item in spec.get("interventions") or []
+            build_from_mapping(Intervention, item, "intervention")
+            for item in spec.get("interventions") or []
         ]
         return cls(stages, links, interventions)
 
@@ -490,13 +480,13 @@ class Chain:
 
     def write(self, path: str | Path) -> None:
         """Write the spec to a ``.json``, ``.yaml`` or ``.yml`` file."""
-        path = _spec_path(path)
+        path = spec_path(path)
         path.write_text(self.to_json() if path.suffix == ".json" else self.to_yaml())
 
     @classmethod
     def read(cls, path: str | Path) -> Chain:
         """Read a spec from a ``.json``, ``.yaml`` or ``.yml`` file."""
-        path = _spec_path(path)
+        path = spec_path(path)
         text = path.read_text()
         return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)
 
@@ -515,64 +505,3 @@ class Chain:
             for i in self.interventions
         ]
         return "\n".join(lines)
-
-
-def _spec_path(path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix not in (".json", ".yaml", ".yml"):
-        raise ValueError(f"cannot tell the format of {path}: use a .json, .yaml or .yml file.")
-    return path
-
-
-def _refuse_repeats(names: Sequence[object], kind: str) -> None:
-    seen: set[object] = set()
-    repeated = [n for n in names if n in seen or seen.add(n)]
-    if repeated:
-        raise ValueError(f"{kind} {repeated[0]!r} appears more than once in the chain.")
-
-
-def _refuse_unknown_keys(spec: Mapping[str, Any], valid: Sequence[str], what: str) -> None:
-    for key in spec:
-        if key not in valid:
-            raise ValueError(
-                f"{what} spec: unknown key {key!r}.{did_you_mean(key, valid)} "
-                f"Valid keys: {', '.join(valid)}."
-            )
-
-
-def _build(kind: type, item: Any, what: str) -> Any:
-    if not isinstance(item, Mapping):
-        raise TypeError(f"each {what} must be a mapping of its fields, got {item!r}.")
-    _refuse_unknown_keys(item, [f.name for f in fields(kind)], what)
-    try:
-        return kind(**item)
-    except TypeError as err:
-        if "missing" in str(err):
-            raise ValueError(f"{what} {dict(item)!r}: {err}.") from None
-        raise
-
-
-def _find_cycle(nodes: Sequence[str], links: Sequence[Link]) -> list[str]:
-    """Return one cycle as a list of names (first name repeated last), or []."""
-    children: dict[str, list[str]] = {n: [] for n in nodes}
-    for link in links:
-        children[link.source].append(link.target)
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        stack.append(node)
-        for child in children[node]:
-            if state.get(child) == 1:
-                return [*stack[stack.index(child) :], child]
-            if child not in state and (found := visit(child)):
-                return found
-        stack.pop()
-        state[node] = 2
-        return []
-
-    for node in nodes:
-        if node not in state and (found := visit(node)):
-            return found
-    return []
