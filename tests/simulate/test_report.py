@@ -1,5 +1,8 @@
 import re
+import shutil
+import subprocess
 
+import matplotlib.image
 import pytest
 
 import exlink as xl
@@ -43,3 +46,40 @@ def test_content_speaks_of_this_model(page):
     assert "<td>engagement</td>" in text and "<td>nps</td>" in text
     assert "Every link's interval excludes zero" in text or "possible breaks" in text
     assert "discount_rate" in text and "leavers_avoided" in text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium")
+def test_report_renders_in_a_browser(page, tmp_path):
+    text, _ = page
+    html_file = tmp_path / "report.html"
+    html_file.write_text(text)
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,3000",
+            f"--screenshot={shot}",
+            html_file.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    image = matplotlib.image.imread(shot)
+    assert image.shape[:2] == (3000, 1200)
+    pixels = image[..., :3].reshape(-1, 3)
+    assert pixels.std() > 0.05, "the rendered page is blank"
+    dark = (pixels.mean(axis=1) < 0.3).mean()
+    assert 0.005 < dark < 0.5, f"share of dark pixels {dark:.3f}: text and figures should show"
