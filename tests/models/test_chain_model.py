@@ -331,3 +331,16 @@ def test_fit_after_predict_does_not_store_mu(sim, mock_sample):
     assert "mu" in model._model.named_vars
     model.fit(draws=5, chains=2, progressbar=False)
     assert "mu" not in model.idata.posterior
+
+
+def test_design_accounts_for_every_cell(built, sim):
+    cells = built._design.describe_cells()
+    panel = sim.panel()
+    assert cells.loc["engagement", "missing"] == panel.missing["engagement"]
+    assert cells.loc["engagement", "imputed"] == panel.missing["engagement"]
+    assert cells.loc["revenue", "imputed"] == 0
+    assert cells.loc["retention", "leading_periods_unmodelled"] == 1
+    modelled = panel.n_units * (panel.n_periods - 1) - int(
+        np.isnan(panel.stage("retention").values[:, 1:]).sum()
+    )
+    assert cells.loc["retention", "observed"] == modelled

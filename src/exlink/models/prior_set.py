@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from exlink._names import closest
@@ -141,9 +140,3 @@ def _original(prior: Prior, shift: float, factor: float) -> str:
         return repr(prior.standardise(-shift / factor, 1.0 / factor))
     except ValueError:
         return f"{prior!r} x {factor:.3g}" + (f" + {shift:.3g}" if shift else "")
-
-
-def element_vector(prior_set: PriorSet, name: str, labels: list[str]) -> np.ndarray:
-    """Positions of the user's element overrides within ``labels``, as a boolean mask."""
-    taken = prior_set.overrides(name)
-    return np.array([label in taken for label in labels], dtype=bool)
