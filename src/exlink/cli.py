@@ -165,6 +165,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every scenario command takes."""
+    parser.add_argument("--scenario", required=True, help="the YAML scenario file")
+    parser.add_argument("--model", help="the saved model (.nc); default: the scenario's model")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``exlink`` command."""
     parser = argparse.ArgumentParser(
@@ -200,8 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate the investments of a YAML scenario on a saved model, choose the "
         "best plan under its budget, and write summary.csv, plan.csv and cashflows.csv.",
     )
-    simulate.add_argument("--scenario", required=True, help="the YAML scenario file")
-    simulate.add_argument("--model", help="the saved model (.nc); default: the scenario's model")
+    _scenario_arguments(simulate)
     simulate.add_argument("--out", default="results", help="folder for the CSV files (results/)")
     simulate.set_defaults(run=_simulate)
     report = commands.add_parser(
@@ -211,8 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded, that opens offline: model health, data, chain and effects, investments, "
         "the recommended plan, assumptions and caveats.",
     )
-    report.add_argument("--scenario", required=True, help="the YAML scenario file")
-    report.add_argument("--model", help="the saved model (.nc); default: the scenario's model")
+    _scenario_arguments(report)
     report.add_argument("--out", default="report.html", help="the HTML file (report.html)")
     report.add_argument("--title", default="exlink report", help="the report's title")
     report.set_defaults(run=_report)

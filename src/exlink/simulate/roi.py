@@ -104,7 +104,9 @@ class RoiResult:
             expected NPV).
         """
         npv = self.npv()
-        roi = npv / self.present_cost().where(self.present_cost() > 0)
+        present_cost = self.present_cost()
+        roi = npv / present_cost.where(present_cost > 0)
+        total_cost = self.total_cost()
         cumulative = (self.flows["net"] * self.flows["discount"]).mean(SAMPLE).cumsum(HORIZON)
         rows = []
         last = self.stage_paths.isel({HORIZON: -1}).mean(SAMPLE)
@@ -122,7 +124,7 @@ class RoiResult:
                 "payback": float(positive[0]) if len(positive) else np.nan,
                 "p_loss": float((values < 0).mean()),
                 "cvar_05": worst.mean(),
-                "cost": float(self.total_cost()[name]),
+                "cost": float(total_cost[name]),
             }
             for role, column in (
                 ("cx", "cx_change"),
