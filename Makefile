@@ -16,11 +16,12 @@ PYTHON ?= $(shell \
 		"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: help demo test lint clean browser
+.PHONY: help demo test lint clean browser docs
 
 help:
 	@echo "make demo   set up .venv and run the exlink demo"
 	@echo "make test   set up .venv with the development tools and run all tests"
+	@echo "make docs   build the documentation into docs/_build/html"
 
 $(VENV)/.python-ok:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -55,13 +56,18 @@ browser:
 				|| echo "chromium could not be installed: the report rendering test will be skipped"; \
 		fi; }
 
-test: $(VENV)/.installed-dev browser
-	@$(VENV)/bin/ruff check src tests scripts benchmarks
-	@$(VENV)/bin/ruff format --check src tests scripts benchmarks
+# Sphinx with -W: a warning (a broken reference, a malformed docstring) fails the build.
+docs: $(VENV)/.installed-dev
+	@$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "Documentation built: docs/_build/html/index.html"
+
+test: $(VENV)/.installed-dev browser docs
+	@$(VENV)/bin/ruff check src tests scripts benchmarks notebooks
+	@$(VENV)/bin/ruff format --check src tests scripts benchmarks notebooks
 	@$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev
 	@$(VENV)/bin/ruff check src tests scripts benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis docs/_build

@@ -12,15 +12,12 @@ def run(*args):
     )
 
 
-def test_demo_describes_the_bundled_data():
-    result = run("demo")
+def test_demo_help_names_its_options():
+    result = run("demo", "--help")
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "120 units (branch) x 36 monthly periods, 2023-01 to 2025-12" in out
-    assert "ex         engagement" in out
-    assert "coaching (people) -> engagement, enablement" in out
-    assert "72 of 120 units in 3 wave(s)" in out
-    assert "nps -> retention (lag 1) [threshold]" in out
+    for option in ("--out", "--draws", "--tune", "--chains", "--seed", "--quiet"):
+        assert option in result.stdout
+    assert "exlink-demo" in result.stdout
 
 
 def test_no_command_prints_help_and_fails():

@@ -8,6 +8,7 @@ periods, and simulates the return of candidate investments.
 
 from exlink import datasets, dims
 from exlink.data import Panel
+from exlink.link_forms import register_link_form
 from exlink.models import ChainModel, ConvergenceWarning
 from exlink.priors import Prior
 from exlink.simulate import (
@@ -40,6 +41,7 @@ __all__ = [
     "dims",
     "efficient_frontier",
     "prioritise",
+    "register_link_form",
     "simulate",
     "value_of_information",
 ]

@@ -53,6 +53,7 @@ def write_html(
     plan: Plan | None = None,
     *,
     title: str = "exlink report",
+    figures: str | Path | None = None,
 ) -> Path:
     """Write the report to ``path``.
 
@@ -69,6 +70,9 @@ def write_html(
         the plan section says none was chosen when omitted.
     title
         The report's title.
+    figures
+        A folder to also save every figure in as a PNG file, named after it
+        (``chain_diagram.png``, ``frontier.png``, ...); none when omitted.
 
     Returns
     -------
@@ -76,6 +80,13 @@ def write_html(
         The file written.
     """
     path = Path(path)
+    figure_dir = Path(figures) if figures is not None else None
+    if figure_dir is not None:
+        figure_dir.mkdir(parents=True, exist_ok=True)
+
+    def _figure(fig: Figure, name: str) -> str:
+        return _embed(fig, None if figure_dir is None else figure_dir / f"{name}.png")
+
     health = model.diagnostics()
     effects = model.effects()
     summary = result.summary()
@@ -120,9 +131,9 @@ def write_html(
         "chain",
         "The chain and its effects",
         [
-            _figure(plotting.chain_diagram(model.chain, effects)),
+            _figure(plotting.chain_diagram(model.chain, effects), "chain_diagram"),
             note,
-            _figure(plotting.effects_forest(effects)),
+            _figure(plotting.effects_forest(effects), "effects_forest"),
             _table(effects, index=False),
         ],
     )
@@ -153,9 +164,9 @@ def write_html(
             "Staff: change of EX and leavers avoided. Cost efficiency: net present value "
             f"({html.escape(result.finance.currency)}).</p>",
             _table(objectives),
-            _figure(plotting.npv_ranking(result)),
-            _figure(plotting.npv_distribution(result)),
-            _figure(plotting.cashflow_fan(result, best)),
+            _figure(plotting.npv_ranking(result), "npv_ranking"),
+            _figure(plotting.npv_distribution(result), "npv_distribution"),
+            _figure(plotting.cashflow_fan(result, best), "cashflow_fan"),
         ],
     )
 
@@ -167,7 +178,7 @@ def write_html(
         plan_html = [
             f"<pre>{html.escape(repr(plan))}</pre>",
             _table(plan.table),
-            _figure(plotting.frontier(frontier)),
+            _figure(plotting.frontier(frontier), "frontier"),
             _table(frontier, index=False),
         ]
     parts += _section("plan", "Recommended plan", plan_html)
@@ -212,9 +223,12 @@ def _section(anchor: str, heading: str, body: list[str]) -> list[str]:
     return [f"<section id='{anchor}'><h2>{html.escape(heading)}</h2>", *body, "</section>"]
 
 
-def _figure(fig: Figure) -> str:
+def _embed(fig: Figure, file: Path | None = None) -> str:
+    """The figure as an inline PNG image; also saved to ``file`` when given."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    if file is not None:
+        fig.savefig(file, dpi=120, bbox_inches="tight")
     plt.close(fig)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"<img alt='figure' src='data:image/png;base64,{encoded}'>"

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
-from exlink._names import unknown_name_message
+from exlink._names import did_you_mean, unknown_name_message
 from exlink._spec_checks import (
     build_from_mapping,
     check_choice,
@@ -31,6 +31,7 @@ from exlink._spec_checks import (
     refuse_unknown_keys,
     spec_path,
 )
+from exlink.link_forms import link_form_names
 
 Role = Literal["ex", "cx", "customer", "financial"]
 ROLES: tuple[str, ...] = ("ex", "cx", "customer", "financial")
@@ -46,8 +47,9 @@ LIKELIHOODS: tuple[str, ...] = ("normal", "student_t")
 """Observation models a stage may use."""
 
 FORMS: tuple[str, ...] = ("linear", "saturating", "threshold")
-"""Functional forms of a link: straight, diminishing returns, or moving only
-once the source passes a threshold."""
+"""Built-in functional forms of a link: straight, diminishing returns, or moving
+only once the source passes a threshold. More can be added with
+:func:`exlink.link_forms.register_link_form`."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,13 @@ class Link:
             )
         if self.source == self.target and self.lag == 0:
             raise ValueError(f"Link {self.label}: a stage can affect itself only with a lag >= 1.")
-        check_choice(self.form, FORMS, "form", f"Link {self.label}")
+        forms = link_form_names()
+        if self.form not in forms:
+            raise ValueError(
+                f"Link {self.label}: form {self.form!r} is not one of {', '.join(forms)}."
+                + did_you_mean(self.form, forms)
+                + " A form of your own must be registered first with exlink.register_link_form."
+            )
         check_optional_name(self.moderator, f"Link {self.label} moderator")
 
     @property

@@ -13,10 +13,15 @@ link moves its target only once the source passes ``reference``, ``scale``
 setting how sharp the turn is.
 
 Exposure follows the rollout ``r`` (a share in [0, 1] or an intensity) by
-partial adjustment from 0, at the adoption rate while it rises and at the fade
-rate while it falls::
+partial adjustment from 0, at the adoption rate after the rollout rises and at
+the fade rate after it falls::
 
-    e[t] = e[t-1] + rate * (r[t] - e[t-1]),  rate = ramp if r[t] >= e[t-1] else fade
+    e[t] = e[t-1] + rate[t] * (r[t] - e[t-1])
+    rate[t] = fade if the latest change of r up to t was a fall, else ramp
+
+The phase depends on the rollout alone, so the recursion has a closed form
+(``exposure_tensor``). For an on/off rollout it is the same as adjusting at
+``ramp`` while ``r`` is above the exposure and at ``fade`` while it is below.
 
 The NumPy functions take any array shapes that broadcast; the PyTensor ones
 build graph nodes for a model.
@@ -27,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pytensor.tensor as pt
 
-FORMS = ("linear", "saturating", "threshold")
+from exlink.link_forms import LINEAR, get_link_form
 
 
 def link_form(form: str, x: np.ndarray, reference: float = 0.0, scale: float = 1.0) -> np.ndarray:
@@ -36,7 +41,8 @@ def link_form(form: str, x: np.ndarray, reference: float = 0.0, scale: float = 1
     Parameters
     ----------
     form
-        ``"linear"``, ``"saturating"`` or ``"threshold"``.
+        ``"linear"``, ``"saturating"``, ``"threshold"`` or a form added with
+        :func:`~exlink.link_forms.register_link_form`.
     x
         Source values.
     reference
@@ -45,25 +51,17 @@ def link_form(form: str, x: np.ndarray, reference: float = 0.0, scale: float = 1
         Saturation half-range or threshold sharpness, > 0; unused for linear.
     """
     shifted = np.asarray(x) - reference
-    if form == "linear":
+    if form == LINEAR:
         return shifted
-    if form == "saturating":
-        return scale * np.tanh(shifted / scale)
-    if form == "threshold":
-        return scale * np.logaddexp(0.0, shifted / scale)
-    raise ValueError(f"unknown link form {form!r}; choose from {', '.join(FORMS)}.")
+    return scale * get_link_form(form).numpy(shifted / scale)
 
 
 def link_form_tensor(form: str, x, reference=0.0, scale=1.0):
     """Apply a link form to source values (PyTensor); see :func:`link_form`."""
     shifted = x - reference
-    if form == "linear":
+    if form == LINEAR:
         return shifted
-    if form == "saturating":
-        return scale * pt.tanh(shifted / scale)
-    if form == "threshold":
-        return scale * pt.softplus(shifted / scale)
-    raise ValueError(f"unknown link form {form!r}; choose from {', '.join(FORMS)}.")
+    return scale * get_link_form(form).tensor(shifted / scale)
 
 
 def exposure(rollout: np.ndarray, ramp: np.ndarray | float, fade: np.ndarray | float) -> np.ndarray:
@@ -79,33 +77,93 @@ def exposure(rollout: np.ndarray, ramp: np.ndarray | float, fade: np.ndarray | f
     """
     rollout = np.asarray(rollout, dtype=float)
     ramp, fade = np.asarray(ramp, dtype=float), np.asarray(fade, dtype=float)
+    up = rising(rollout)
     previous = np.zeros(np.broadcast_shapes(rollout.shape[:-1], ramp.shape, fade.shape))
     out = np.empty((*previous.shape, rollout.shape[-1]))
     for t in range(rollout.shape[-1]):
-        target = rollout[..., t]
-        previous = previous + np.where(target >= previous, ramp, fade) * (target - previous)
+        rate = np.where(up[..., t], ramp, fade)
+        previous = previous + rate * (rollout[..., t] - previous)
         out[..., t] = previous
     return out
 
 
-def exposure_tensor(rollout, ramp, fade, n_periods: int):
+def rising(rollout: np.ndarray) -> np.ndarray:
+    """Where the rollout's latest change up to each period was not a fall (NumPy).
+
+    The rollout starts from 0; periods before its first change count as rising.
+
+    Examples
+    --------
+    >>> rising([0, 1, 1, 0, 0, 0.5]).tolist()
+    [True, True, True, False, False, True]
+    """
+    rollout = np.asarray(rollout, dtype=float)
+    sign = np.sign(np.diff(rollout, axis=-1, prepend=0.0))
+    steps = np.arange(rollout.shape[-1])
+    latest = np.maximum.accumulate(np.where(sign != 0, steps, 0), axis=-1)
+    return np.take_along_axis(sign, latest, axis=-1) >= 0
+
+
+def exposure_tensor(rollout, ramp, fade, n_periods: int, rising: np.ndarray | None = None):
     """Effective exposure from a rollout of shape ``(units, periods)`` (PyTensor).
 
-    ``ramp`` and ``fade`` are scalar tensors. When they are the same tensor (no
-    separate fade) the recursion is the geometric convolution
-    ``e[t] = sum over s <= t of ramp * (1 - ramp) ** (t - s) * r[s]``, one matrix
-    product; otherwise it is unrolled over the ``n_periods`` periods.
+    Parameters
+    ----------
+    rollout
+        Rollout levels, a ``(units, periods)`` tensor.
+    ramp, fade
+        Scalar tensors, rates in (0, 1). Pass ``fade=ramp`` (the same tensor)
+        for no separate fade.
+    n_periods
+        The number of periods.
+    rising
+        :func:`rising` of the rollout's values, needed when ``fade`` is not
+        ``ramp``; the rollout tensor may take other values later only if
+        they rise and fall in the same periods.
+
+    Notes
+    -----
+    The recursion is a weighted sum over earlier periods: with ``k[t]`` the
+    rate of period ``t``,
+    ``e[t] = sum over s <= t of k[s] * r[s] * prod over s < q <= t of (1 - k[q])``.
+    The weights depend only on the periods in which the rollout rises, so
+    units that share that pattern share one ``(periods, periods)`` matrix and
+    the exposure is one matrix product per pattern (one in all without a
+    separate fade).
     """
     if fade is ramp:
-        steps = np.subtract.outer(np.arange(n_periods), np.arange(n_periods))
-        lower = steps >= 0
-        weights = pt.switch(lower, ramp * (1.0 - ramp) ** np.where(lower, steps, 0), 0.0)
-        return pt.dot(rollout, weights.T)
-    previous = pt.zeros_like(rollout[:, 0])
-    columns = []
-    for t in range(n_periods):
-        target = rollout[:, t]
-        rate = pt.switch(pt.ge(target, previous), ramp, fade)
-        previous = previous + rate * (target - previous)
-        columns.append(previous)
-    return pt.stack(columns, axis=1)
+        return pt.dot(rollout, _exposure_weights(ramp, ramp, np.ones(n_periods, bool)).T)
+    if rising is None:
+        raise ValueError(
+            "exposure_tensor needs the rollout's rising pattern when fade is separate."
+        )
+    rising = np.asarray(rising, dtype=bool)
+    patterns, which = np.unique(rising, axis=0, return_inverse=True)
+    which = which.ravel()
+    parts, order = [], []
+    for p, pattern in enumerate(patterns):
+        members = np.flatnonzero(which == p)
+        weights = _exposure_weights(ramp, fade, pattern)
+        parts.append(pt.dot(rollout[members], weights.T))
+        order.append(members)
+    if len(parts) == 1:
+        return parts[0]
+    position = np.argsort(np.concatenate(order))
+    return pt.concatenate(parts, axis=0)[position]
+
+
+def _exposure_weights(ramp, fade, rising: np.ndarray):
+    """``W[t, s] = k[s] * prod over s < q <= t of (1 - k[q])`` for ``s <= t``, else 0."""
+    n_periods = len(rising)
+    steps = np.subtract.outer(np.arange(n_periods), np.arange(n_periods))
+    lower = steps >= 0
+    if rising.all() or fade is ramp:
+        return pt.switch(lower, ramp * (1.0 - ramp) ** np.where(lower, steps, 0), 0.0)
+    ups = np.cumsum(rising)
+    downs = np.cumsum(~rising)
+    # periods after s up to t at each rate
+    n_up = np.where(lower, np.subtract.outer(ups, ups), 0)
+    n_down = np.where(lower, np.subtract.outer(downs, downs), 0)
+    rate = pt.switch(rising, ramp, fade)
+    kept = (1.0 - ramp) ** n_up * (1.0 - fade) ** n_down
+    return pt.switch(lower, kept * rate[None, :], 0.0)

@@ -19,26 +19,41 @@ def page(exact, tmp_path_factory):
     ]
     result = xl.simulate(exact, investments, xl.Finance(horizon=12, margin=0.4), random_seed=1)
     plan = xl.prioritise(result, budget=result.total_cost().max())
-    path = write_html(exact, result, tmp_path_factory.mktemp("report") / "r.html", plan)
-    return path.read_text(), plan
+    folder = tmp_path_factory.mktemp("report")
+    path = write_html(exact, result, folder / "r.html", plan, figures=folder / "figures")
+    return path.read_text(), plan, folder / "figures"
 
 
 def test_sections_in_order(page):
-    text, _ = page
+    text, *_ = page
     found = re.findall(r"<section id='(\w+)'>", text)
     assert found == list(SECTIONS)
 
 
 def test_figures_are_embedded_and_nothing_is_fetched(page):
-    text, _ = page
+    text, *_ = page
     images = re.findall(r"<img [^>]*src='([^']+)'", text)
     assert len(images) == 6  # chain, forest, ranking, NPV distribution, cash flows, frontier
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert not re.search(r"(src|href)=['\"]https?://", text)
 
 
+def test_figures_are_also_saved_as_files_when_asked(page):
+    _, _, folder = page
+    saved = sorted(p.name for p in folder.glob("*.png"))
+    assert saved == [
+        "cashflow_fan.png",
+        "chain_diagram.png",
+        "effects_forest.png",
+        "frontier.png",
+        "npv_distribution.png",
+        "npv_ranking.png",
+    ]
+    assert all((folder / name).read_bytes().startswith(b"\x89PNG") for name in saved)
+
+
 def test_content_speaks_of_this_model(page):
-    text, plan = page
+    text, plan, _ = page
     assert "Not converged" in text and "class='verdict bad'" in text
     assert "The sampler did not converge" in text
     for name in plan.selected:
@@ -53,7 +68,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium")
 def test_report_renders_in_a_browser(page, tmp_path):
-    text, _ = page
+    text, *_ = page
     html_file = tmp_path / "report.html"
     html_file.write_text(text)
     shot = tmp_path / "report.png"

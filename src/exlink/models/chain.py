@@ -16,7 +16,7 @@ from exlink.dims import PERIOD, STAGE, UNIT
 from exlink.models import io, summaries
 from exlink.models.design import ChainDesign
 from exlink.models.diagnostics import ConvergenceWarning, Diagnostics, diagnose
-from exlink.models.graph import STAGE_DATA, build_graph
+from exlink.models.graph import build_graph
 from exlink.models.prior_set import PriorSet
 from exlink.models.sampling import run_sampler
 from exlink.priors import Prior
@@ -214,25 +214,21 @@ class ChainModel:
             leading periods before its longest lag.
         """
         model, posterior = self._require_model(), self._thinned_posterior(draws)
-        design = self._design if panel is None else self._same_layout(panel)
+        mu = self._mu
+        if panel is not None:
+            # A graph of its own: the exposure's structure follows the new rollouts.
+            design = self._same_layout(panel)
+            model, mu = build_graph(design, PriorSet(design, self.priors))
         with model:
             if "mu" not in model.named_vars:
                 import pytensor.tensor as pt
 
-                stacked = pt.stack([self._mu[n] for n in self.chain.stage_names])
+                stacked = pt.stack([mu[n] for n in self.chain.stage_names])
                 pm.Deterministic("mu", stacked, dims=(STAGE, UNIT, PERIOD))
-            if panel is not None:
-                pm.set_data({STAGE_DATA: _filled(design.y), "rollouts": design.rollouts})
-            try:
-                with _quiet_potentials():
-                    out = pm.sample_posterior_predictive(
-                        posterior, var_names=["mu"], progressbar=False
-                    )["posterior_predictive"]["mu"]
-            finally:
-                if panel is not None:
-                    pm.set_data(
-                        {STAGE_DATA: _filled(self._design.y), "rollouts": self._design.rollouts}
-                    )
+            with _quiet_potentials():
+                out = pm.sample_posterior_predictive(
+                    posterior, var_names=["mu"], progressbar=False
+                )["posterior_predictive"]["mu"]
         return summaries.to_original_scale(self._design, out)
 
     # -- results --------------------------------------------------------------------------
@@ -374,9 +370,3 @@ def _quiet_potentials() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         yield
-
-
-def _filled(y):
-    import numpy as np
-
-    return np.nan_to_num(y)

@@ -30,7 +30,7 @@ import pytensor.tensor as pt
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from exlink.models.design import ChainDesign
 from exlink.models.prior_set import PriorSet
-from exlink.transforms import exposure_tensor, link_form_tensor
+from exlink.transforms import exposure_tensor, link_form_tensor, rising
 
 STAGE_DATA = "stage_values"
 ROLLOUT_DATA = "rollouts"
@@ -193,7 +193,15 @@ def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) ->
         if not k.ramp and not k.fade:
             out.append(rollouts[i])
         else:
-            out.append(exposure_tensor(rollouts[i], k_ramp, k_fade, n_periods=design.shape[1]))
+            out.append(
+                exposure_tensor(
+                    rollouts[i],
+                    k_ramp,
+                    k_fade,
+                    n_periods=design.shape[1],
+                    rising=rising(design.rollouts[i]),
+                )
+            )
     return out
 
 
