@@ -104,7 +104,7 @@ def rising(rollout: np.ndarray) -> np.ndarray:
     return np.take_along_axis(sign, latest, axis=-1) >= 0
 
 
-def exposure_tensor(rollout, ramp, fade, n_periods: int, rising: np.ndarray | None = None):
+def exposure_tensor(rollout, ramp, fade, n_periods: int, pattern: np.ndarray | None = None):
     """Effective exposure from a rollout of shape ``(units, periods)`` (PyTensor).
 
     Parameters
@@ -116,7 +116,7 @@ def exposure_tensor(rollout, ramp, fade, n_periods: int, rising: np.ndarray | No
         for no separate fade.
     n_periods
         The number of periods.
-    rising
+    pattern
         :func:`rising` of the rollout's values, needed when ``fade`` is not
         ``ramp``; the rollout tensor may take other values later only if
         they rise and fall in the same periods.
@@ -133,17 +133,16 @@ def exposure_tensor(rollout, ramp, fade, n_periods: int, rising: np.ndarray | No
     """
     if fade is ramp:
         return pt.dot(rollout, _exposure_weights(ramp, ramp, np.ones(n_periods, bool)).T)
-    if rising is None:
+    if pattern is None:
         raise ValueError(
             "exposure_tensor needs the rollout's rising pattern when fade is separate."
         )
-    rising = np.asarray(rising, dtype=bool)
-    patterns, which = np.unique(rising, axis=0, return_inverse=True)
+    patterns, which = np.unique(np.asarray(pattern, dtype=bool), axis=0, return_inverse=True)
     which = which.ravel()
     parts, order = [], []
-    for p, pattern in enumerate(patterns):
+    for p, up in enumerate(patterns):
         members = np.flatnonzero(which == p)
-        weights = _exposure_weights(ramp, fade, pattern)
+        weights = _exposure_weights(ramp, fade, up)
         parts.append(pt.dot(rollout[members], weights.T))
         order.append(members)
     if len(parts) == 1:

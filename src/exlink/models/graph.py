@@ -199,7 +199,7 @@ def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) ->
                     k_ramp,
                     k_fade,
                     n_periods=design.shape[1],
-                    rising=rising(design.rollouts[i]),
+                    pattern=rising(design.rollouts[i]),
                 )
             )
     return out
