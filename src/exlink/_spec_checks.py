@@ -18,11 +18,14 @@ def check_name(value: object, what: str) -> str:
     return value
 
 
-def check_choice(value: object, valid: tuple[str, ...], what: str, owner: str) -> str:
+def check_choice(
+    value: object, valid: tuple[str, ...], what: str, owner: str, hint: str = ""
+) -> str:
     if value not in valid:
         raise ValueError(
             f"{owner}: {what} {value!r} is not one of {', '.join(valid)}."
             + did_you_mean(value, valid)
+            + (f" {hint}" if hint else "")
         )
     return str(value)
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
-from exlink._names import did_you_mean, unknown_name_message
+from exlink._names import unknown_name_message
 from exlink._spec_checks import (
     build_from_mapping,
     check_choice,
@@ -45,11 +45,6 @@ LEVERS: tuple[str, ...] = OPERATIONAL_LEVERS + STRATEGIC_LEVERS
 
 LIKELIHOODS: tuple[str, ...] = ("normal", "student_t")
 """Observation models a stage may use."""
-
-FORMS: tuple[str, ...] = ("linear", "saturating", "threshold")
-"""Built-in functional forms of a link: straight, diminishing returns, or moving
-only once the source passes a threshold. More can be added with
-:func:`exlink.link_forms.register_link_form`."""
 
 
 @dataclass(frozen=True)
@@ -116,13 +111,13 @@ class Link:
             )
         if self.source == self.target and self.lag == 0:
             raise ValueError(f"Link {self.label}: a stage can affect itself only with a lag >= 1.")
-        forms = link_form_names()
-        if self.form not in forms:
-            raise ValueError(
-                f"Link {self.label}: form {self.form!r} is not one of {', '.join(forms)}."
-                + did_you_mean(self.form, forms)
-                + " A form of your own must be registered first with exlink.register_link_form."
-            )
+        check_choice(
+            self.form,
+            link_form_names(),
+            "form",
+            f"Link {self.label}",
+            hint="A form of your own must be registered first with exlink.register_link_form.",
+        )
         check_optional_name(self.moderator, f"Link {self.label} moderator")
 
     @property
