@@ -6,10 +6,10 @@ behaviour and financial results, on a panel of business units observed over
 periods, and simulates the return of candidate investments.
 """
 
-from exlink import datasets, dims
+from exlink import checks, datasets, dims
 from exlink.data import Panel
 from exlink.link_forms import register_link_form
-from exlink.models import ChainModel, ConvergenceWarning
+from exlink.models import ChainModel, ConvergenceWarning, Experiment, IdentificationWarning
 from exlink.priors import Prior
 from exlink.simulate import (
     Finance,
@@ -28,7 +28,9 @@ __all__ = [
     "Chain",
     "ChainModel",
     "ConvergenceWarning",
+    "Experiment",
     "Finance",
+    "IdentificationWarning",
     "Intervention",
     "Investment",
     "Link",
@@ -37,6 +39,7 @@ __all__ = [
     "RoiResult",
     "Stage",
     "__version__",
+    "checks",
     "datasets",
     "dims",
     "efficient_frontier",

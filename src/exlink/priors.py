@@ -119,6 +119,26 @@ class Prior:
             )
         return Prior(name, **{k: _tidy(v) for k, v in params.items()})
 
+    def scaled(self, factor: float) -> Prior:
+        """The same prior made ``factor`` times as wide, around the same location.
+
+        Examples
+        --------
+        >>> Prior("Normal", mu=0.5, sigma=0.2).scaled(2.0)
+        Normal(mu=0.5, sigma=0.4)
+        >>> Prior("HalfNormal", sigma=1.0).scaled(0.5)
+        HalfNormal(sigma=0.5)
+        """
+        if factor <= 0:
+            raise ValueError(f"factor must be positive, got {factor}.")
+        if self.distribution in _POSITIVE:
+            return self.standardise(0.0, 1.0 / factor)
+        if self.distribution not in _SCALE:
+            raise ValueError(f"cannot widen a {self.distribution} prior: it has no scale.")
+        key = _SCALE[self.distribution]
+        params = dict(self.params) | {key: self.params.get(key, 1.0) * factor}
+        return Prior(self.distribution, **{k: _tidy(v) for k, v in params.items()})
+
     def to_dict(self) -> dict[str, Any]:
         """``{"distribution": ..., **params}``."""
         return {"distribution": self.distribution, **self.params}

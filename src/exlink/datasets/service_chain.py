@@ -11,6 +11,12 @@ import pandas as pd
 
 from exlink._names import unknown_name_message
 from exlink.data import Panel
+from exlink.datasets.threats import (
+    confounder_loadings,
+    confounder_path,
+    feedback_links,
+    pretrend_drift,
+)
 from exlink.datasets.truth import ChainTruth, InterventionTruth, LinkTruth, StageTruth
 from exlink.spec import Chain, Intervention, Link, Stage
 
@@ -123,6 +129,9 @@ def make_service_chain(
     unit: str = "unit",
     period: str = "period",
     unit_prefix: str = "U",
+    pretrend: Mapping[str, Mapping[str, float]] | None = None,
+    confounder: Mapping[str, Any] | None = None,
+    feedback: Mapping[str, float] | None = None,
 ) -> ServiceChainData:
     """Generate a panel of business units from a chain with known parameters.
 
@@ -167,6 +176,19 @@ def make_service_chain(
         Names of the unit and period columns.
     unit_prefix
         Units are called ``f"{unit_prefix}{i:03d}"``.
+    pretrend
+        Threat: intervention name -> ``{stage: rise}``. Each treated unit's
+        stage rises by ``rise`` (stage units) over the
+        :data:`~exlink.datasets.threats.PRETREND_PERIODS` periods before its
+        rollout starts, and keeps it: units improving anyway were treated.
+    confounder
+        Threat: ``{"loadings": {stage: size}, "persistence": 0.9}``. A slowly
+        moving unit factor (AR(1), unit variance) lifts each stage by
+        ``size`` per standard deviation: the stages move together without
+        one causing the other.
+    feedback
+        Threat: links against the chain, ``{"nps -> engagement (lag 1)":
+        0.4}``, which no model of the chain contains (reverse causation).
 
     Returns
     -------
@@ -212,6 +234,10 @@ def make_service_chain(
         for k in chain.interventions
     }
     noise = np.stack([_noise(rng, stage_truth[n], (n_units, total)) for n in names])
+    padded = {k: np.pad(r, ((0, 0), (BURN_IN, 0))) for k, r in rollout.items()}
+    threats = _add_threats(
+        noise, chain, padded, np.random.default_rng([seed, 1]), pretrend, confounder, feedback
+    )
 
     truth = ChainTruth(
         chain=chain,
@@ -222,8 +248,9 @@ def make_service_chain(
         unit_effects=pd.DataFrame(unit_effects.T, index=units, columns=names),
         period_effects=pd.DataFrame(period_effects[:, BURN_IN:].T, index=periods, columns=names),
         attributes=attributes,
+        feedback=feedback_links(chain, stage_truth, feedback or {}),
+        threats=threats,
     )
-    padded = {k: np.pad(r, ((0, 0), (BURN_IN, 0))) for k, r in rollout.items()}
     y = truth.propagate(
         padded,
         unit_effects=unit_effects,
@@ -242,6 +269,36 @@ def make_service_chain(
     for name, r in rollout.items():
         frame[name] = r.ravel()
     return ServiceChainData(frame, truth, chain, unit, period, tuple(attributes.columns))
+
+
+def _add_threats(
+    noise: np.ndarray,
+    chain: Chain,
+    rollouts: Mapping[str, np.ndarray],
+    rng: np.random.Generator,
+    pretrend: Mapping[str, Mapping[str, float]] | None,
+    confounder: Mapping[str, Any] | None,
+    feedback: Mapping[str, float] | None,
+) -> dict[str, Any]:
+    """Add pre-trends and a confounder to the stages' disturbances; describe every threat."""
+    names = list(chain.stage_names)
+    described: dict[str, Any] = {}
+    if pretrend:
+        _refuse_unknown(pretrend, chain.intervention_names, "intervention")
+        for k, rises in pretrend.items():
+            _refuse_unknown(rises, names, f"stage of the pre-trend of {k!r}")
+            for stage, rise in rises.items():
+                noise[names.index(stage)] += pretrend_drift(rollouts[k], float(rise))
+        described["pretrend"] = {k: dict(v) for k, v in pretrend.items()}
+    if confounder:
+        loadings, persistence = confounder_loadings(chain, confounder)
+        path = confounder_path(rng, *noise.shape[1:], persistence)
+        for stage, size in loadings.items():
+            noise[names.index(stage)] += size * path
+        described["confounder"] = {"loadings": loadings, "persistence": persistence}
+    if feedback:
+        described["feedback"] = {k: float(v) for k, v in feedback.items()}
+    return described
 
 
 def _check_size(n_units: int, n_periods: int) -> None:

@@ -110,6 +110,14 @@ class ChainTruth:
         Period x stage common shocks.
     attributes
         Unit x attribute table of the moderators' raw values.
+    feedback
+        Unmodelled links running against the chain (for example CX driving
+        EX a period later): they shape the data, but no model of the chain
+        contains them. Empty for a clean chain.
+    threats
+        The threats to causal identification built into the data (pre-trends,
+        confounders, feedback), as the generator was told them; empty for a
+        clean panel.
     """
 
     chain: Chain
@@ -120,6 +128,8 @@ class ChainTruth:
     unit_effects: pd.DataFrame
     period_effects: pd.DataFrame
     attributes: pd.DataFrame
+    feedback: tuple[LinkTruth, ...] = ()
+    threats: dict[str, Any] = field(default_factory=dict)
 
     # -- tables -------------------------------------------------------------------
     def coefficients(self) -> pd.DataFrame:
@@ -229,6 +239,10 @@ class ChainTruth:
                         mu = mu + self._slope(lk.coef, lk.moderator, lk.moderation, moderators) * (
                             _form(lk, source)
                         )
+                for lk in self.feedback:
+                    if lk.target == name and t >= lk.lag:
+                        source = y[index[lk.source], :, t - lk.lag]
+                        mu = mu + lk.coef * _form(lk, source)
                 for k_name, exposure in exposures.items():
                     k = self.interventions[k_name]
                     if name in k.effects:
@@ -331,6 +345,8 @@ class ChainTruth:
             "unit_effects": _table_to_dict(self.unit_effects),
             "period_effects": _table_to_dict(self.period_effects),
             "attributes": _table_to_dict(self.attributes),
+            "feedback": [asdict(lk) for lk in self.feedback],
+            "threats": self.threats,
         }
 
     @classmethod
@@ -349,6 +365,8 @@ class ChainTruth:
             unit_effects=_table_from_dict(data["unit_effects"]),
             period_effects=_table_from_dict(data["period_effects"]),
             attributes=_table_from_dict(data["attributes"]),
+            feedback=tuple(LinkTruth(**lk) for lk in data.get("feedback", [])),
+            threats=dict(data.get("threats", {})),
         )
 
     def to_json(self) -> str:

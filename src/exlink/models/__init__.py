@@ -4,6 +4,13 @@ This is the only layer of exlink that touches PyMC.
 """
 
 from exlink.models.chain import ChainModel
-from exlink.models.diagnostics import ConvergenceWarning, Diagnostics
+from exlink.models.diagnostics import ConvergenceWarning, Diagnostics, IdentificationWarning
+from exlink.models.experiments import Experiment
 
-__all__ = ["ChainModel", "ConvergenceWarning", "Diagnostics"]
+__all__ = [
+    "ChainModel",
+    "ConvergenceWarning",
+    "Diagnostics",
+    "Experiment",
+    "IdentificationWarning",
+]

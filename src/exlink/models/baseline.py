@@ -16,8 +16,11 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from exlink._names import unknown_name_message
 from exlink.data import Panel
 from exlink.models.design import ChainDesign
+from exlink.models.fixed_effects import shifted, two_way_ols
+from exlink.rollouts import placebo_in_space, placebo_in_time, relative_periods
 from exlink.spec import Chain
 from exlink.transforms import exposure
 
@@ -108,7 +111,138 @@ class BaselineModel:
                 )
         return pd.DataFrame(rows)
 
+    def event_study(
+        self, intervention: str, *, leads: int = 4, lags: int = 8, level: float = 0.9
+    ) -> pd.DataFrame:
+        """Two-way fixed-effects event study of an intervention on each of its targets.
+
+        The intervention's exposure is replaced by indicators of each period
+        relative to a unit's start (``-leads`` to ``lags``, the ends binned,
+        period -1 the reference); the other regressors stay.
+
+        Parameters
+        ----------
+        intervention
+            A historical intervention of the chain.
+        leads, lags
+            Periods before and after the start to estimate.
+        level
+            Confidence level of the intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per target and relative period: ``target``,
+            ``relative_period``, ``estimate``, ``se``, ``lower``, ``upper``,
+            ``p_value`` and ``pretrend_p_value`` (the joint test that every
+            lead is zero, the same on each of a target's rows).
+        """
+        k, design = self._intervention_index(intervention), self._design
+        relative = relative_periods(np.nan_to_num(design.rollouts[k]))
+        binned = np.clip(relative, -leads, lags)
+        z = stats.norm.ppf(0.5 + level / 2)
+        rows = []
+        for term in [e for e in design.effects if e.intervention == k]:
+            columns = {
+                name: v
+                for name, v in self._columns(term.target).items()
+                if name != f"effect:{term.label}"
+            }
+            steps = [m for m in range(-leads, lags + 1) if m != -1 and (binned == m).any()]
+            for m in steps:
+                columns[f"event:{m}"] = np.where(binned == m, 1.0, 0.0)
+            result = two_way_ols(design.y[term.target] * design.sds[term.target], columns)
+            lead_names = [f"event:{m}" for m in steps if m < -1]
+            pretrend = _joint_p_value(result, lead_names)
+            for m in [*steps, -1]:
+                name = f"event:{m}"
+                estimate = float(result.params[name]) if m != -1 else 0.0
+                se = float(result.bse[name]) if m != -1 else 0.0
+                rows.append(
+                    {
+                        "target": design.stage_names[term.target],
+                        "relative_period": m,
+                        "estimate": estimate,
+                        "se": se,
+                        "lower": estimate - z * se,
+                        "upper": estimate + z * se,
+                        "p_value": float(result.pvalues[name]) if m != -1 else np.nan,
+                        "pretrend_p_value": pretrend,
+                    }
+                )
+        table = pd.DataFrame(rows).sort_values(["target", "relative_period"])
+        return table.reset_index(drop=True)
+
+    def placebo(
+        self,
+        intervention: str,
+        kind: str = "time",
+        *,
+        shift: int = 4,
+        seed: int = 0,
+        level: float = 0.9,
+    ) -> pd.DataFrame:
+        """Fixed-effects estimate of a placebo rollout added beside the real one.
+
+        Parameters
+        ----------
+        intervention
+            A historical intervention of the chain.
+        kind
+            ``"time"`` (on for the ``shift`` periods before each real start)
+            or ``"space"`` (the treated units' schedules given to
+            never-treated units); see :mod:`exlink.checks.placebo`.
+        shift
+            The placebo window of ``kind="time"``.
+        seed
+            The random assignment of ``kind="space"``.
+        level
+            Confidence level of the intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per target: ``target``, ``estimate``, ``se``, ``lower``,
+            ``upper``, ``p_value``; a placebo should hold zero.
+        """
+        k, design = self._intervention_index(intervention), self._design
+        rollout = np.nan_to_num(design.rollouts[k])
+        if kind == "time":
+            fake = placebo_in_time(rollout, shift)
+        elif kind == "space":
+            fake = placebo_in_space(rollout, seed)
+        else:
+            raise ValueError(f"placebo kind must be 'time' or 'space', got {kind!r}.")
+        z = stats.norm.ppf(0.5 + level / 2)
+        rows = []
+        for term in [e for e in design.effects if e.intervention == k]:
+            columns = self._columns(term.target) | {"placebo": fake}
+            result = two_way_ols(design.y[term.target] * design.sds[term.target], columns)
+            estimate, se = float(result.params["placebo"]), float(result.bse["placebo"])
+            rows.append(
+                {
+                    "target": design.stage_names[term.target],
+                    "estimate": estimate,
+                    "se": se,
+                    "lower": estimate - z * se,
+                    "upper": estimate + z * se,
+                    "p_value": float(result.pvalues["placebo"]),
+                }
+            )
+        return pd.DataFrame(rows)
+
     # -- internals ---------------------------------------------------------------------
+    def _intervention_index(self, intervention: str) -> int:
+        if self._design is None:
+            raise RuntimeError(
+                "the baseline is not fitted yet: call BaselineModel(chain).fit(panel)."
+            )
+        if intervention not in self._design.intervention_names:
+            raise ValueError(
+                unknown_name_message("intervention", intervention, self._design.intervention_names)
+            )
+        return self._design.intervention_names.index(intervention)
+
     def _terms(self, j: int) -> list:
         design = self._design
         return [t for t in (*design.links, *design.effects) if t.target == j]
@@ -121,13 +255,11 @@ class BaselineModel:
         for term in design.links:
             if term.target != j:
                 continue
-            source = raw[term.source]
-            shifted = np.full_like(source, np.nan)
-            shifted[:, term.lag :] = source[:, : source.shape[1] - term.lag]
-            columns[f"link:{term.label}"] = shifted
+            lagged = shifted(raw[term.source], term.lag)
+            columns[f"link:{term.label}"] = lagged
             if term.moderator:
                 columns[f"mod:{term.label}"] = (
-                    shifted * design.moderators[term.moderator][2][:, None]
+                    lagged * design.moderators[term.moderator][2][:, None]
                 )
         for term in design.effects:
             if term.target != j:
@@ -142,27 +274,7 @@ class BaselineModel:
 
     def _regress(self, j: int):
         design = self._design
-        y = design.y[j] * design.sds[j] + design.means[j]
-        columns = self._columns(j)
-        units = np.repeat(np.arange(design.shape[0]), design.shape[1])
-        periods = np.tile(np.arange(design.shape[1]), design.shape[0])
-        frame = pd.DataFrame({name: v.ravel() for name, v in columns.items()})
-        keep = np.isfinite(y.ravel()) & frame.notna().all(axis=1).to_numpy()
-        fixed = pd.concat(
-            [
-                pd.get_dummies(
-                    pd.Categorical(units[keep]), prefix="u", drop_first=True, dtype=float
-                ),
-                pd.get_dummies(
-                    pd.Categorical(periods[keep]), prefix="t", drop_first=True, dtype=float
-                ),
-            ],
-            axis=1,
-        )
-        exog = pd.concat([frame[keep].reset_index(drop=True), fixed], axis=1)
-        exog.insert(0, "const", 1.0)
-        model = sm.OLS(y.ravel()[keep], exog)
-        return model.fit(cov_type="cluster", cov_kwds={"groups": units[keep]})
+        return two_way_ols(design.y[j] * design.sds[j] + design.means[j], self._columns(j))
 
     def _fit_quality(self, intervention: str, rate: float) -> float:
         previous = self.ramps[intervention]
@@ -190,3 +302,14 @@ class BaselineModel:
             else:
                 out[name] = ("moderation", term.moderator, label, lag)
         return out
+
+
+def _joint_p_value(result, names: list[str]) -> float:
+    """p-value of the joint Wald test that the named coefficients are all zero."""
+    if not names:
+        return np.nan
+    index = list(result.params.index)
+    restriction = np.zeros((len(names), len(index)))
+    for row, name in enumerate(names):
+        restriction[row, index.index(name)] = 1.0
+    return float(result.wald_test(restriction, scalar=True).pvalue)

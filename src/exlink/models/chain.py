@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pymc as pm
@@ -15,12 +16,22 @@ from exlink.data import Panel
 from exlink.dims import PERIOD, STAGE, UNIT
 from exlink.models import io, summaries
 from exlink.models.design import ChainDesign
-from exlink.models.diagnostics import ConvergenceWarning, Diagnostics, diagnose
+from exlink.models.diagnostics import (
+    ConvergenceWarning,
+    Diagnostics,
+    IdentificationWarning,
+    diagnose,
+)
+from exlink.models.experiments import Experiment
 from exlink.models.graph import build_graph
+from exlink.models.identification import PRIOR_PARAMETERS
 from exlink.models.prior_set import PriorSet
 from exlink.models.sampling import run_sampler
 from exlink.priors import Prior
 from exlink.spec import Chain
+
+if TYPE_CHECKING:
+    from exlink.checks import CheckReport, CheckResult
 
 
 class ChainModel:
@@ -46,6 +57,8 @@ class ChainModel:
         Posterior and sample statistics after :meth:`fit`.
     panel : Panel or None
         The data the model was built on.
+    experiments : list of Experiment
+        Pilots added with :meth:`add_experiment`, part of the likelihood.
 
     Examples
     --------
@@ -66,6 +79,7 @@ class ChainModel:
         self._design: ChainDesign | None = None
         self._model: pm.Model | None = None
         self._mu: dict | None = None
+        self.experiments: list[Experiment] = []
 
     # -- lifecycle ------------------------------------------------------------------------
     def build(self, panel: Panel) -> ChainModel:
@@ -87,9 +101,97 @@ class ChainModel:
                 "make one with Panel.from_frame(df, ...)."
             )
         design = ChainDesign(self.chain, panel)
+        for experiment in self.experiments:
+            experiment.check(self.chain, design.units)
         prior_set = PriorSet(design, self.priors)
-        self._model, self._mu = build_graph(design, prior_set)
+        self._model, self._mu = build_graph(design, prior_set, self.experiments)
         self._design, self.panel = design, panel
+        return self
+
+    def add_experiment(
+        self,
+        intervention: str,
+        stage: str,
+        lift: float,
+        se: float,
+        *,
+        units: Sequence[object] | None = None,
+        periods: int | None = None,
+    ) -> ChainModel:
+        """Add a pilot's or experiment's measured lift to the likelihood.
+
+        The model's implied lift for the pilot (see
+        :mod:`exlink.models.experiments`) is tied to the measured one by
+        ``lift ~ Normal(implied, se)``: a precise randomised pilot calibrates
+        the observational estimate; a noisy one barely moves it. Refit
+        (:meth:`fit`) to use it.
+
+        Parameters
+        ----------
+        intervention
+            The intervention tested.
+        stage
+            The stage measured: a target of the intervention or downstream.
+        lift
+            Treated minus control, in the stage's units.
+        se
+            The lift's standard error, > 0 (for a 4-versus-4 branch pilot,
+            about ``sd * sqrt(1/4 + 1/4)`` with ``sd`` the spread of the
+            stage between branches over the pilot).
+        units
+            The pilot's units (their moderators set the implied lift);
+            ``None`` for an average unit.
+        periods
+            Periods the lift was measured over from a full-level start (the
+            adoption ramp counts); ``None`` for the settled effect.
+
+        Returns
+        -------
+        ChainModel
+            ``self``; any fitted draws are dropped, as they do not include
+            the experiment.
+        """
+        experiment = Experiment(intervention, stage, lift, se, units=units, periods=periods)
+        experiment.check(self.chain, None if self.panel is None else self.panel.units)
+        self.experiments.append(experiment)
+        self._model, self._mu, self.idata = None, None, None
+        return self
+
+    def add_experiments(self, table: pd.DataFrame) -> ChainModel:
+        """Add several experiments from a table.
+
+        Parameters
+        ----------
+        table
+            Columns ``intervention``, ``stage``, ``lift``, ``se`` and
+            optionally ``periods`` (empty for the settled effect); units are
+            set with :meth:`add_experiment`.
+
+        Returns
+        -------
+        ChainModel
+            ``self``.
+        """
+        required = ["intervention", "stage", "lift", "se"]
+        missing = [c for c in required if c not in table.columns]
+        if missing:
+            raise ValueError(
+                f"the experiments table lacks column(s) {missing}: it needs {required} "
+                "and may have 'periods'."
+            )
+        for row, record in enumerate(table.to_dict("records")):
+            periods = record.get("periods")
+            periods = None if periods is None or pd.isna(periods) else int(periods)
+            try:
+                self.add_experiment(
+                    record["intervention"],
+                    record["stage"],
+                    record["lift"],
+                    record["se"],
+                    periods=periods,
+                )
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"experiments table row {row}: {error}") from error
         return self
 
     def fit(
@@ -143,9 +245,12 @@ class ChainModel:
             progressbar=progressbar,
             **sample_kwargs,
         )
+        self._store_prior_draws(random_seed)
         report = self.diagnostics()
         if not report.converged:
             warnings.warn(report.headline(), ConvergenceWarning, stacklevel=2)
+        if report.identification:
+            warnings.warn(report.identification_note(), IdentificationWarning, stacklevel=2)
         return self
 
     def sample_prior_predictive(
@@ -240,8 +345,14 @@ class ChainModel:
         return PriorSet(self._require_design(), self.priors).table()
 
     def diagnostics(self) -> Diagnostics:
-        """Convergence report: R-hat, effective sample size and divergences, with a verdict."""
-        return diagnose(self._require_idata())
+        """Convergence and identification report, with a verdict.
+
+        Convergence: R-hat, effective sample size and divergences.
+        Identification (:attr:`Diagnostics.identification`): effects whose
+        posterior is close to their prior, that rest on a few units, or whose
+        lag the data cannot tell from its neighbours.
+        """
+        return diagnose(self._require_idata(), self._require_design())
 
     def effects(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Every link and intervention effect on the original scale of its stages.
@@ -283,6 +394,21 @@ class ChainModel:
 
         return total_effects(self._require_design(), self._require_idata().posterior, horizon)
 
+    def event_study(self, **kwargs) -> CheckResult:
+        """Each intervention's effect by period relative to its start, leads as a pre-trend check.
+
+        See :func:`exlink.checks.event_study` for the arguments.
+        """
+        from exlink.checks import event_study
+
+        return event_study(self, **kwargs)
+
+    def check_all(self, **kwargs) -> CheckReport:
+        """Run every falsification check (see :func:`exlink.checks.check_all`)."""
+        from exlink.checks import check_all
+
+        return check_all(self, **kwargs)
+
     def summary(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Posterior summary of every scalar-per-label parameter (rates, noise, lever pools)."""
         return summaries.parameter_table(self._require_idata(), hdi_prob)
@@ -301,13 +427,23 @@ class ChainModel:
     @classmethod
     def load(cls, path: str | Path) -> ChainModel:
         """Read a model written by :meth:`save`, checking its spec and version."""
-        chain, priors, panel, idata = io.load(Path(path))
+        chain, priors, panel, idata, experiments = io.load(Path(path))
         model = cls(chain, priors)
+        model.experiments = list(experiments)
         model.panel, model.idata = panel, idata
         model._design = ChainDesign(chain, panel)
         return model
 
     # -- helpers -----------------------------------------------------------------------------
+    def _store_prior_draws(self, random_seed: int | None, draws: int = 500) -> None:
+        """Keep prior draws of the effects beside the posterior, to judge identification."""
+        names = [n for n in PRIOR_PARAMETERS if n in self._model.named_vars]
+        with _quiet_potentials():
+            prior = pm.sample_prior_predictive(
+                draws=draws, model=self._model, var_names=names, random_seed=random_seed
+            )
+        self.idata["prior"] = prior["prior"].to_dataset()
+
     def _require_design(self) -> ChainDesign:
         if self._design is None:
             raise RuntimeError("the model is not built yet: call model.build(panel) or fit(panel).")
@@ -317,7 +453,9 @@ class ChainModel:
         if self._model is None:
             if self.panel is None:
                 raise RuntimeError("the model is not built yet: call model.build(panel).")
-            self._model, self._mu = build_graph(self._design, PriorSet(self._design, self.priors))
+            self._model, self._mu = build_graph(
+                self._design, PriorSet(self._design, self.priors), self.experiments
+            )
         return self._model
 
     def _require_idata(self) -> xr.DataTree:

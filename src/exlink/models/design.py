@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from exlink._names import format_rows, unknown_name_message
+from exlink._names import unknown_name_message
 from exlink.data import Panel
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.rollouts import rollout_variation
 from exlink.spec import Chain
 
 
@@ -227,21 +228,7 @@ def _moderators(chain: Chain, panel: Panel) -> dict[str, tuple[float, float, np.
 
 
 def _warn_unidentified(design: ChainDesign) -> None:
-    for i, name in enumerate(design.intervention_names):
-        rollout = design.rollouts[i]
-        treated = (rollout > 0).any(axis=1)
-        if not treated.any():
-            warnings.warn(
-                f"intervention {name!r} was never rolled out in this panel: the data say "
-                "nothing about its effect, which stays at its prior.",
-                UserWarning,
-                stacklevel=4,
-            )
-        elif treated.all() and len(np.unique(rollout, axis=0)) == 1:
-            warnings.warn(
-                f"intervention {name!r} reached every unit at the same time: its effect cannot "
-                f"be told apart from the period effects of periods "
-                f"{format_rows(design.periods[rollout[0] > 0], 2)}.",
-                UserWarning,
-                stacklevel=4,
-            )
+    """Warn about interventions whose rollout cannot identify an effect at all."""
+    table = rollout_variation(design.intervention_names, design.rollouts)
+    for row in table[~table["identified"]].itertuples():
+        warnings.warn(f"intervention {row.warning}.", UserWarning, stacklevel=4)

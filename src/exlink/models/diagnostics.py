@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from exlink.models.design import ChainDesign
+from exlink.models.identification import identification_warnings
+
 MAX_RHAT = 1.01
 MIN_ESS = 400
 EFFECT_PARAMETERS = (
@@ -28,6 +31,10 @@ class ConvergenceWarning(UserWarning):
     """The sampler did not converge well enough to trust the effects."""
 
 
+class IdentificationWarning(UserWarning):
+    """The data cannot carry some effect: it is the prior's, or rests on a few units or lags."""
+
+
 @dataclass
 class Diagnostics:
     """R-hat, effective sample size and divergences, with a verdict.
@@ -44,6 +51,11 @@ class Diagnostics:
         Chains and kept draws per chain.
     problems
         What is wrong, in words; empty when the model converged.
+    identification
+        Effects the data cannot carry (close to their prior, resting on a
+        few units, a lag not told from its neighbours), in words; see
+        :mod:`exlink.models.identification`. They do not stop convergence,
+        but a decision resting on such an effect rests on assumptions.
     """
 
     table: pd.DataFrame
@@ -51,6 +63,7 @@ class Diagnostics:
     chains: int
     draws: int
     problems: list[str] = field(default_factory=list)
+    identification: list[str] = field(default_factory=list)
 
     @property
     def converged(self) -> bool:
@@ -83,15 +96,33 @@ class Diagnostics:
             tips.append("check effects with wide intervals: they may not be identified")
         return "; ".join(tips) or "more draws"
 
+    def identification_note(self) -> str:
+        """The identification warnings as one paragraph, empty when there are none."""
+        if not self.identification:
+            return ""
+        return "Identification: " + "; ".join(self.identification) + "."
+
     def __repr__(self) -> str:
         worst = self.table.sort_values("r_hat", ascending=False).head(5)
-        return f"{self.headline()}\n\nWorst R-hat:\n" + worst.to_string(
-            index=False, float_format=lambda v: f"{v:.3f}"
+        note = self.identification_note()
+        return (
+            f"{self.headline()}\n"
+            + (f"\n{note}\n" if note else "")
+            + "\nWorst R-hat:\n"
+            + worst.to_string(index=False, float_format=lambda v: f"{v:.3f}")
         )
 
 
-def diagnose(idata: xr.DataTree) -> Diagnostics:
-    """Judge convergence of a fitted chain model's posterior."""
+def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnostics:
+    """Judge convergence of a fitted chain model's posterior, and its identification.
+
+    Parameters
+    ----------
+    idata
+        The fitted model's draws.
+    design
+        The model's design; without it, identification is not judged.
+    """
     posterior = idata.posterior.to_dataset()
     names = [n for n in EFFECT_PARAMETERS if n in posterior]
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
@@ -131,7 +162,8 @@ def diagnose(idata: xr.DataTree) -> Diagnostics:
         problems.append(f"bulk ESS below {MIN_ESS} for {_names(low_ess)}")
     if divergences:
         problems.append(f"{divergences} divergent transitions")
-    return Diagnostics(table, divergences, chains, draws, problems)
+    identification = identification_warnings(design, idata) if design is not None else []
+    return Diagnostics(table, divergences, chains, draws, problems, identification)
 
 
 def _names(rows: pd.DataFrame, most: int = 4) -> str:

@@ -23,12 +23,15 @@ stage's own spread) in the leading periods where it is not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from exlink.models.design import ChainDesign
+from exlink.models.experiments import Experiment, implied_lift
 from exlink.models.prior_set import PriorSet
 from exlink.transforms import exposure_tensor, link_form_tensor, rising
 
@@ -37,9 +40,12 @@ ROLLOUT_DATA = "rollouts"
 
 
 def build_graph(
-    design: ChainDesign, priors: PriorSet
+    design: ChainDesign, priors: PriorSet, experiments: Sequence[Experiment] = ()
 ) -> tuple[pm.Model, dict[str, pt.TensorVariable]]:
     """Build the PyMC model of a chain on a panel.
+
+    Each experiment adds one observation of its lift (see
+    :mod:`exlink.models.experiments`).
 
     Returns
     -------
@@ -79,7 +85,7 @@ def build_graph(
             if moderated_effects
             else None
         )
-        exposures = _exposures(design, priors, coords, rollouts)
+        exposures, ramps = _exposures(design, priors, coords, rollouts)
         _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords)
 
         z = {name: pt.as_tensor(v[2])[:, None] for name, v in design.moderators.items()}
@@ -116,6 +122,23 @@ def build_graph(
             student = coords["student_t"]
             stage_nu = nu[student.index(name)] if name in student else None
             _likelihood(design, j, name, mu, sigma[j], stage_nu, values[j], own)
+        params = {
+            "beta": beta,
+            "gamma": gamma,
+            "reference": reference,
+            "curvature": curvature,
+            "link_moderation": link_moderation,
+            "effect_moderation": effect_moderation,
+            "ramp": ramps,
+        }
+        for n, experiment in enumerate(experiments):
+            scale = design.sds[design.stage_names.index(experiment.stage)]
+            pm.Normal(
+                f"experiment[{n}]",
+                mu=implied_lift(design, experiment, params),
+                sigma=experiment.se / scale,
+                observed=experiment.lift / scale,
+            )
     return model, mu_out
 
 
@@ -183,9 +206,11 @@ def _effects(design: ChainDesign, priors: PriorSet, coords: dict) -> pt.TensorVa
     return pm.Deterministic("gamma_std", pt.stack(gamma), dims="effect")
 
 
-def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) -> list:
+def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) -> tuple:
+    """Each intervention's exposure, and its adoption rate tensor by name (ramped ones)."""
     ramp = _group("ramp", priors, "ramped", coords) if coords["ramped"] else None
     fade = _group("fade", priors, "fading", coords) if coords["fading"] else None
+    ramps = {name: ramp[i] for i, name in enumerate(coords["ramped"])}
     out = []
     for i, k in enumerate(design.chain.interventions):
         k_ramp = ramp[coords["ramped"].index(k.name)] if k.ramp else pt.constant(1.0)
@@ -202,7 +227,7 @@ def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) ->
                     pattern=rising(design.rollouts[i]),
                 )
             )
-    return out
+    return out, ramps
 
 
 def _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import xarray as xr
 
 from exlink.data import Panel
+from exlink.models.experiments import Experiment
 from exlink.priors import Prior, priors_from_dict, priors_to_dict
 from exlink.spec import Chain
 
@@ -24,11 +25,16 @@ if TYPE_CHECKING:
 
 PANEL_GROUP = "exlink_panel"
 ENGINE = "h5netcdf"
+SAVED_GROUPS = ("posterior", "sample_stats", "prior")
+"""The groups of the fitted draws kept in the file (``prior``: prior draws of the effects)."""
 
 
-def digest(chain_json: str, priors_json: str) -> str:
-    """SHA-256 of the spec and priors, to detect a file changed by hand."""
-    return hashlib.sha256((chain_json + "\n" + priors_json).encode()).hexdigest()
+def digest(chain_json: str, priors_json: str, experiments_json: str = "[]") -> str:
+    """SHA-256 of the spec, priors and experiments, to detect a file changed by hand."""
+    text = chain_json + "\n" + priors_json
+    if experiments_json != "[]":
+        text += "\n" + experiments_json
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def save(model: ChainModel, path: Path) -> Path:
@@ -40,10 +46,11 @@ def save(model: ChainModel, path: Path) -> Path:
         raise ValueError(f"save a model to a .nc file, got {path.name!r}.")
     chain_json = model.chain.to_json()
     priors_json = json.dumps(priors_to_dict(model.priors), sort_keys=True)
+    experiments_json = json.dumps([e.to_dict() for e in model.experiments])
     groups = {
         f"/{name}": node.to_dataset()
         for name, node in idata.children.items()
-        if name in ("posterior", "sample_stats")
+        if name in SAVED_GROUPS
     }
     groups[f"/{PANEL_GROUP}"] = model.panel.to_xarray()
     tree = xr.DataTree.from_dict(groups)
@@ -51,14 +58,15 @@ def save(model: ChainModel, path: Path) -> Path:
         "exlink_version": __version__,
         "exlink_chain": chain_json,
         "exlink_priors": priors_json,
-        "exlink_digest": digest(chain_json, priors_json),
+        "exlink_experiments": experiments_json,
+        "exlink_digest": digest(chain_json, priors_json, experiments_json),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.to_netcdf(path, engine=ENGINE)
     return path
 
 
-def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree]:
+def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree, list[Experiment]]:
     """Read a model file, checking that it is an exlink model and that it is intact."""
     from exlink import __version__
 
@@ -68,8 +76,12 @@ def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree]:
     attrs = tree.attrs
     if "exlink_chain" not in attrs:
         raise ValueError(f"{path} is not an exlink model file (no chain spec inside).")
-    if digest(attrs["exlink_chain"], attrs["exlink_priors"]) != attrs.get("exlink_digest"):
-        raise ValueError(f"{path}: the chain spec or priors were changed after saving.")
+    experiments_json = str(attrs.get("exlink_experiments", "[]"))
+    expected = digest(attrs["exlink_chain"], attrs["exlink_priors"], experiments_json)
+    if expected != attrs.get("exlink_digest"):
+        raise ValueError(
+            f"{path}: the chain spec, priors or experiments were changed after saving."
+        )
     saved = str(attrs.get("exlink_version", "unknown"))
     if saved.split(".")[:2] != __version__.split(".")[:2]:
         warnings.warn(
@@ -82,10 +94,7 @@ def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree]:
     priors = priors_from_dict(json.loads(attrs["exlink_priors"]))
     panel = Panel.from_xarray(tree[PANEL_GROUP].to_dataset())
     idata = xr.DataTree.from_dict(
-        {
-            f"/{name}": tree[name].to_dataset()
-            for name in ("posterior", "sample_stats")
-            if name in tree.children
-        }
+        {f"/{name}": tree[name].to_dataset() for name in SAVED_GROUPS if name in tree.children}
     )
-    return chain, priors, panel, idata
+    experiments = [Experiment.from_dict(e) for e in json.loads(experiments_json)]
+    return chain, priors, panel, idata, experiments

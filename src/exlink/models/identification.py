@@ -1,0 +1,122 @@
+"""Identification warnings: effects the data cannot carry, whatever the sampler says.
+
+A model can converge perfectly and still say little: convergence is about the
+sampler, identification about the data. Three signs are looked for:
+
+- **Posterior close to prior**: the posterior standard deviation of an
+  effect is more than ``1 - MIN_CONTRACTION`` of its prior's (from prior
+  draws stored at fit): the data added little; the estimate is the prior's.
+- **Driven by a handful of units**: an intervention received by fewer than
+  :data:`~exlink.rollouts.MIN_TREATED_UNITS` units, or without rollout
+  variation; a link whose source varies within units in only a few of them
+  (fewer than ``MIN_EFFECTIVE_UNITS`` by Kish's effective number, computed on
+  each unit's within-unit sum of squares of the lagged source).
+- **Lag not told from its neighbours**: within units and periods, the source
+  at the link's lag correlates above ``MAX_LAG_CORRELATION`` with the source
+  a period earlier or later, so the data cannot say which lag acts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from exlink.models.design import ChainDesign
+from exlink.models.fixed_effects import shifted
+from exlink.rollouts import rollout_variation
+
+MIN_CONTRACTION = 0.1
+"""Posterior variance must be below ``1 - MIN_CONTRACTION`` times the prior variance."""
+MIN_EFFECTIVE_UNITS = 5.0
+"""Fewer effective units than this and a link rests on a handful of units."""
+MAX_LAG_CORRELATION = 0.9
+"""Above this correlation with a neighbouring lag, the lag is not identified."""
+PRIOR_PARAMETERS = ("beta", "gamma", "link_moderation", "effect_moderation")
+"""Effects whose prior draws are stored at fit, to compare with their posterior."""
+
+
+def identification_warnings(design: ChainDesign, idata: xr.DataTree | None = None) -> list[str]:
+    """Every identification warning of a model, in words.
+
+    Parameters
+    ----------
+    design
+        The model's design.
+    idata
+        The fitted model's draws; with a ``prior`` group, posterior and prior
+        are compared.
+    """
+    out = _prior_dominated(idata) if idata is not None else []
+    variation = rollout_variation(design.intervention_names, design.rollouts)
+    out += [f"intervention {w}" for w in variation["warning"] if w]
+    out += _few_units(design)
+    out += _lags(design)
+    return out
+
+
+def _prior_dominated(idata: xr.DataTree) -> list[str]:
+    if "prior" not in idata.children or "posterior" not in idata.children:
+        return []
+    prior, posterior = idata.prior.to_dataset(), idata.posterior.to_dataset()
+    out = []
+    for name in PRIOR_PARAMETERS:
+        if name not in prior or name not in posterior:
+            continue
+        prior_sd = prior[name].std(("chain", "draw"))
+        post_sd = posterior[name].std(("chain", "draw"))
+        contraction = 1 - (post_sd / prior_sd) ** 2
+        dim = next(d for d in contraction.dims)
+        for label, value in zip(contraction[dim].values, contraction.values, strict=True):
+            if value < MIN_CONTRACTION:
+                out.append(
+                    f"{name}[{label}] is close to its prior (the data narrowed its spread by "
+                    f"{max(value, 0):.0%}): the data say little about it"
+                )
+    return out
+
+
+def _few_units(design: ChainDesign) -> list[str]:
+    out = []
+    for term in design.links:
+        source = shifted(design.y[term.source], term.lag)
+        target_seen = np.isfinite(design.y[term.target])
+        within = np.where(target_seen, source - np.nanmean(source, axis=1, keepdims=True), np.nan)
+        weight = np.nansum(within**2, axis=1)
+        if weight.sum() <= 0:
+            continue
+        effective = weight.sum() ** 2 / (weight**2).sum()
+        if effective < MIN_EFFECTIVE_UNITS:
+            out.append(
+                f"link {term.label} rests on about {effective:.1f} units: its source varies "
+                "within few units"
+            )
+    return out
+
+
+def _lags(design: ChainDesign) -> list[str]:
+    out = []
+    for term in design.links:
+        if term.source == term.target:
+            continue
+        values = _two_way_demeaned(design.y[term.source])
+        at = shifted(values, term.lag)
+        for neighbour in (term.lag - 1, term.lag + 1):
+            if neighbour < 0:
+                continue
+            other = shifted(values, neighbour)
+            both = np.isfinite(at) & np.isfinite(other)
+            if both.sum() < 3:
+                continue
+            r = float(np.corrcoef(at[both], other[both])[0, 1])
+            if r > MAX_LAG_CORRELATION:
+                out.append(
+                    f"link {term.label}: the data cannot tell lag {term.lag} from lag {neighbour} "
+                    f"(the source at the two lags correlates {r:.2f} within units)"
+                )
+                break
+    return out
+
+
+def _two_way_demeaned(values: np.ndarray) -> np.ndarray:
+    out = values - np.nanmean(values, axis=1, keepdims=True)
+    return out - np.nanmean(out, axis=0, keepdims=True)

@@ -1,0 +1,126 @@
+"""Figures of the causal checks (:mod:`exlink.checks`); each takes a CheckResult."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+FAILED_COLOUR, PASSED_COLOUR, OTHER_COLOUR = "#C44E52", "#4C72B0", "#8C8C8C"
+
+
+def placebo_figure(result: Any) -> Figure:
+    """Placebo effects with their intervals beside the real effects."""
+    table = result.table.dropna(subset=["placebo"]) if "placebo" in result.table else result.table
+    fig, ax = plt.subplots(figsize=(8, 0.5 * max(len(table), 1) + 1.5))
+    y = np.arange(len(table))[::-1]
+    if len(table):
+        colours = [FAILED_COLOUR if not ok else PASSED_COLOUR for ok in table["passed"]]
+        ax.errorbar(
+            table["placebo"],
+            y,
+            xerr=[table["placebo"] - table["lower"], table["upper"] - table["placebo"]],
+            fmt="none",
+            ecolor=colours,
+            capsize=3,
+        )
+        ax.scatter(table["placebo"], y, c=colours, zorder=3, label="placebo effect")
+        ax.scatter(table["effect"], y, marker="x", c=OTHER_COLOUR, zorder=3, label="real effect")
+        ax.legend(loc="best", fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, table["subject"] if len(table) else [])
+    ax.set_xlabel("effect on the target stage (stage units)")
+    ax.set_title(result.check.replace("_", " "))
+    fig.tight_layout()
+    return fig
+
+
+def event_study_figure(result: Any) -> Figure:
+    """Effect by period relative to the start, leads shaded, one panel per effect."""
+    details = result.details
+    subjects = list(dict.fromkeys(details["subject"])) if len(details) else []
+    fig, axes = plt.subplots(
+        len(subjects) or 1, 1, figsize=(8, 2.8 * max(len(subjects), 1)), squeeze=False
+    )
+    for ax, subject in zip(axes[:, 0], subjects, strict=False):
+        rows = details[details["subject"] == subject]
+        ok = bool(result.table.set_index("subject").loc[subject, "passed"])
+        colour = PASSED_COLOUR if ok else FAILED_COLOUR
+        ax.axvspan(rows["relative_period"].min() - 0.5, -0.5, color="#eeeeee", zorder=0)
+        ax.fill_between(
+            rows["relative_period"], rows["lower"], rows["upper"], alpha=0.25, color=colour
+        )
+        ax.plot(rows["relative_period"], rows["mean"], "o-", color=colour)
+        if "implied" in rows:
+            ax.plot(
+                rows["relative_period"], rows["implied"], "--", color=OTHER_COLOUR, label="model"
+            )
+            ax.legend(loc="upper left", fontsize=8)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(subject + ("" if ok else "  (leads not zero)"), fontsize=10)
+        ax.set_ylabel("stage units")
+    axes[-1, 0].set_xlabel("periods since the start (shaded: before it)")
+    fig.tight_layout()
+    return fig
+
+
+def direction_figure(result: Any) -> Figure:
+    """Forward and reverse associations of each link, as partial correlations."""
+    table = result.table.dropna(subset=["forward"])
+    fig, ax = plt.subplots(figsize=(8, 0.7 * max(len(table), 1) + 1.5))
+    y = np.arange(len(table))[::-1]
+    for offset, what, colour in (
+        (0.15, "forward", PASSED_COLOUR),
+        (-0.15, "reverse", FAILED_COLOUR),
+    ):
+        if len(table):
+            ax.errorbar(
+                table[what],
+                y + offset,
+                xerr=[table[what] - table[f"{what}_lower"], table[f"{what}_upper"] - table[what]],
+                fmt="o",
+                color=colour,
+                capsize=3,
+                label=f"{what}: source -> target"
+                if what == "forward"
+                else "reverse: target -> source",
+            )
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, table["subject"] if len(table) else [])
+    ax.set_xlabel("partial correlation (unit and period fixed effects, own lag held)")
+    ax.set_title("reverse direction")
+    if len(table):
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_figure(result: Any) -> Figure:
+    """Each effect under narrower, fitted and wider priors."""
+    details = result.details
+    subjects = list(dict.fromkeys(details["subject"])) if len(details) else []
+    priors = list(dict.fromkeys(details["prior"])) if len(details) else []
+    fig, ax = plt.subplots(figsize=(8, 0.55 * max(len(subjects), 1) * max(len(priors), 1) / 2 + 2))
+    base = np.arange(len(subjects))[::-1] * (len(priors) + 1)
+    cmap = plt.get_cmap("viridis", max(len(priors), 1))
+    for i, prior in enumerate(priors):
+        rows = details[details["prior"] == prior].set_index("subject").loc[subjects]
+        ax.errorbar(
+            rows["mean"],
+            base + i,
+            xerr=[rows["mean"] - rows["lower"], rows["upper"] - rows["mean"]],
+            fmt="o",
+            color=cmap(i),
+            capsize=2,
+            label=prior,
+        )
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(base + (len(priors) - 1) / 2, subjects)
+    ax.set_xlabel("effect (stage units)")
+    ax.set_title("prior sensitivity")
+    if priors:
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
