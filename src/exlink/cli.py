@@ -170,9 +170,41 @@ def _report(args: argparse.Namespace) -> int:
     from exlink.report import write_html
 
     model, run = _scenario_on_model(args)
-    path = write_html(model, run.result, args.out, run.plan, title=args.title)
+    checks = None
+    if args.checks:
+        print(
+            "Running the causal checks (the placebos and prior sensitivity refit) ...", flush=True
+        )
+        checks = model.check_all(fit={"progressbar": False})
+        print(checks, flush=True)
+    path = write_html(model, run.result, args.out, run.plan, title=args.title, checks=checks)
     print(f"{run.plan!r}\n\nWrote {path}")
     return 0
+
+
+CHECKS_FAILED = 3
+"""Exit status of ``exlink check`` when a check failed."""
+
+
+def _check(args: argparse.Namespace) -> int:
+    from exlink.models.chain import ChainModel
+
+    model = ChainModel.load(args.model)
+    health = model.diagnostics()
+    print(f"Model health: {health.headline()}")
+    if health.identification:
+        print(health.identification_note())
+    print("\nRunning the causal checks ...", flush=True)
+    fit = {"draws": args.draws, "tune": args.tune, "random_seed": args.seed}
+    fit["progressbar"] = not args.quiet
+    report = model.check_all(fit=fit, sensitivity=not args.no_sensitivity)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report.verdicts().to_csv(out / "verdicts.csv", index=False)
+    for name, figure in report.figures().items():
+        figure.savefig(out / f"{name}.png", dpi=110)
+    print(f"\n{report!r}\n\nWrote verdicts.csv and {len(report.results)} figures into {out}/")
+    return 0 if report.passed else CHECKS_FAILED
 
 
 def _sampler_arguments(
@@ -244,7 +276,27 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_arguments(report)
     report.add_argument("--out", default="report.html", help="the HTML file (report.html)")
     report.add_argument("--title", default="exlink report", help="the report's title")
+    report.add_argument(
+        "--checks", action="store_true", help="run the causal checks and add them to the report"
+    )
     report.set_defaults(run=_report)
+    check = commands.add_parser(
+        "check",
+        help="run the causal checks on a saved model",
+        description="Run the falsification checks on a saved model (event study, placebo in "
+        "time, placebo in space, reverse direction, prior sensitivity) and write verdicts.csv "
+        f"and one figure per check. Exits with status {CHECKS_FAILED} when a check failed.",
+    )
+    check.add_argument("model", help="the saved model (.nc)")
+    check.add_argument("--out", default="checks", help="folder to write into (checks/)")
+    check.add_argument(
+        "--no-sensitivity", action="store_true", help="skip prior sensitivity (two full refits)"
+    )
+    check.add_argument("--draws", type=int, default=500, help="draws per chain of a refit (500)")
+    check.add_argument("--tune", type=int, default=500, help="tuning draws of a refit (500)")
+    check.add_argument("--seed", type=int, default=1, help="random seed of the refits (1)")
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    check.set_defaults(run=_check)
     return parser
 
 

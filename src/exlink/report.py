@@ -28,10 +28,20 @@ from exlink import __version__, plotting
 from exlink.simulate.portfolio import Plan, efficient_frontier
 
 if TYPE_CHECKING:
+    from exlink.checks import CheckReport
     from exlink.models.chain import ChainModel
     from exlink.simulate.roi import RoiResult
 
-SECTIONS = ("health", "data", "chain", "investments", "plan", "assumptions", "caveats")
+SECTIONS = (
+    "health",
+    "data",
+    "chain",
+    "investments",
+    "plan",
+    "assumptions",
+    "checks",
+    "caveats",
+)
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
@@ -54,6 +64,7 @@ def write_html(
     *,
     title: str = "exlink report",
     figures: str | Path | None = None,
+    checks: CheckReport | None = None,
 ) -> Path:
     """Write the report to ``path``.
 
@@ -73,6 +84,11 @@ def write_html(
     figures
         A folder to also save every figure in as a PNG file, named after it
         (``chain_diagram.png``, ``frontier.png``, ...); none when omitted.
+    checks
+        Falsification checks (:func:`~exlink.checks.check_all`), shown with
+        their verdicts and figures in a section of their own; the section
+        says they were not run when omitted. Identification warnings of
+        :meth:`~exlink.models.chain.ChainModel.diagnostics` are always shown.
 
     Returns
     -------
@@ -102,6 +118,7 @@ def write_html(
         "Model health",
         [
             f"<p class='verdict {verdict}'>{html.escape(health.headline())}</p>",
+            _identification(health),
             _table(health.table.sort_values("r_hat", ascending=False).head(10), index=False),
         ],
     )
@@ -207,7 +224,10 @@ def write_html(
         ],
     )
 
-    parts += _section("caveats", "What the model can and cannot tell", [_caveats(health, broken)])
+    parts += _section("checks", "Causal checks", _checks(checks, _figure))
+    parts += _section(
+        "caveats", "What the model can and cannot tell", [_caveats(health, broken, checks)]
+    )
     document = (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
@@ -244,7 +264,37 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def _caveats(health, broken: pd.DataFrame) -> str:
+def _identification(health) -> str:
+    if not health.identification:
+        return "<p>No identification warnings: every effect is informed by the data.</p>"
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in health.identification)
+    return f"<p class='verdict bad'>Identification warnings:</p><ul>{items}</ul>"
+
+
+def _checks(checks: CheckReport | None, figure) -> list[str]:
+    if checks is None:
+        return [
+            "<p>The falsification checks were not run: run model.check_all() (event study, "
+            "placebos in time and space, reverse direction, prior sensitivity) and pass the "
+            "result as write_html(..., checks=...).</p>"
+        ]
+    verdict = "good" if checks.passed else "bad"
+    failed = checks.verdicts().query("status == 'failed'")
+    headline = (
+        "Every check passed: the data show no sign against the causal reading."
+        if checks.passed
+        else f"{len(failed)} check(s) FAILED: "
+        + "; ".join(f"{r.check} on {r.subject}" for r in failed.itertuples())
+        + ". The effects concerned are not causal estimates; do not fund on them alone."
+    )
+    body = [f"<p class='verdict {verdict}'>{html.escape(headline)}</p>"]
+    body.append(_table(checks.verdicts(), index=False))
+    for name, result in checks.results.items():
+        body.append(figure(result.figure(), f"check_{name}"))
+    return body
+
+
+def _caveats(health, broken: pd.DataFrame, checks: CheckReport | None = None) -> str:
     items = [
         "The effects are estimated from how units changed over time as interventions reached "
         "them. Anything that moved at the same time in the same units (a new manager, a local "
@@ -260,6 +310,17 @@ def _caveats(health, broken: pd.DataFrame) -> str:
     ]
     if not health.converged:
         items.insert(0, "The sampler did not converge: do not act on these numbers until it does.")
+    if checks is not None and not checks.passed:
+        items.insert(
+            0,
+            "Some falsification checks failed (see Causal checks): the effects they name may be "
+            "pre-trends, reverse causation or common causes, not the interventions' doing.",
+        )
+    if health.identification:
+        items.append(
+            "Some effects are weakly identified (see Model health): they lean on the prior or on "
+            "a few units."
+        )
     if len(broken):
         items.append(
             "Some links may be broken: investments whose value runs through them carry "

@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from exlink.dims import PERIOD, UNIT
-
 MIN_TREATED_UNITS = 5
 """Fewer treated units than this and an effect rests on a handful of units."""
 
@@ -140,10 +138,3 @@ def placebo_in_space(rollout: np.ndarray, seed: int = 0) -> np.ndarray:
     for donor, receiver in zip(np.resize(donors, len(receivers)), receivers, strict=True):
         out[receiver] = np.asarray(rollout)[donor]
     return out
-
-
-def rollout_frame(rollout: np.ndarray, units: pd.Index, periods: pd.Index) -> pd.DataFrame:
-    """A rollout as a labelled ``unit x period`` table."""
-    return pd.DataFrame(
-        rollout, index=pd.Index(units, name=UNIT), columns=pd.Index(periods, name=PERIOD)
-    )

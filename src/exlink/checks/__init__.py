@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from exlink.checks.direction import reverse_direction
-from exlink.checks.event_study import event_study
 from exlink.checks.placebo import placebo_in_space, placebo_in_time
 from exlink.checks.result import CheckReport, CheckResult
 from exlink.checks.sensitivity import prior_sensitivity
+from exlink.checks.staggered import event_study
 from exlink.rollouts import rollout_variation
 
 if TYPE_CHECKING:

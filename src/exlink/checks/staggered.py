@@ -1,4 +1,4 @@
-"""Event study from a fitted model: each effect by period relative to its start.
+"""Staggered rollouts: an event study of each effect by period relative to its start.
 
 For every unit that received an intervention, period ``t`` lies ``k = t -
 start`` periods from its start. The *partial residual* of a target stage is
