@@ -16,18 +16,26 @@ def placebo_figure(result: Any) -> Figure:
     table = result.table.dropna(subset=["placebo"]) if "placebo" in result.table else result.table
     fig, ax = plt.subplots(figsize=(8, 0.5 * max(len(table), 1) + 1.5))
     y = np.arange(len(table))[::-1]
-    if len(table):
-        colours = [FAILED_COLOUR if not ok else PASSED_COLOUR for ok in table["passed"]]
+    for position, row in zip(y, table.itertuples(), strict=True):
+        colour = PASSED_COLOUR if row.passed else FAILED_COLOUR
         ax.errorbar(
-            table["placebo"],
-            y,
-            xerr=[table["placebo"] - table["lower"], table["upper"] - table["placebo"]],
-            fmt="none",
-            ecolor=colours,
+            row.placebo,
+            position,
+            xerr=[[row.placebo - row.lower], [row.upper - row.placebo]],
+            fmt="o",
+            color=colour,
             capsize=3,
+            label="placebo effect" if position == y[0] else None,
         )
-        ax.scatter(table["placebo"], y, c=colours, zorder=3, label="placebo effect")
-        ax.scatter(table["effect"], y, marker="x", c=OTHER_COLOUR, zorder=3, label="real effect")
+        ax.scatter(
+            row.effect,
+            position,
+            marker="x",
+            color=OTHER_COLOUR,
+            zorder=3,
+            label="real effect" if position == y[0] else None,
+        )
+    if len(table):
         ax.legend(loc="best", fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, table["subject"] if len(table) else [])

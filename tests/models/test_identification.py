@@ -1,0 +1,83 @@
+"""Identification warnings: prior-dominated effects, few units, lags the data cannot tell."""
+
+import warnings
+
+import numpy as np
+import pytest
+from pymc.testing import mock_sample_setup_and_teardown
+
+import exlink as xl
+from exlink.datasets import make_service_chain
+from exlink.models.design import ChainDesign
+from exlink.models.identification import identification_warnings
+from exlink.spec import Chain, Intervention, Link, Stage
+
+mock_sample = pytest.fixture(mock_sample_setup_and_teardown)
+
+
+def test_a_clean_design_has_no_data_warning():
+    sim = make_service_chain(n_units=30, n_periods=16, seed=2)
+    assert identification_warnings(ChainDesign(sim.chain, sim.panel())) == []
+
+
+def test_an_intervention_in_two_units_is_named():
+    sim = make_service_chain(
+        n_units=30, n_periods=16, seed=2, rollouts={"coaching": {"coverage": 2 / 30}}
+    )
+    found = identification_warnings(ChainDesign(sim.chain, sim.panel()))
+    assert found == [
+        "intervention only 2 unit(s) received 'coaching': its effect rests on them alone"
+    ]
+
+
+def test_a_link_whose_source_moves_in_few_units_is_named():
+    sim = make_service_chain(n_units=30, n_periods=16, seed=2)
+    frame = sim.data.copy()
+    quiet = ~frame["unit"].isin(["U001", "U002", "U003"])
+    frame.loc[quiet, "engagement"] = 70.0 + 0.001 * np.arange(quiet.sum()) % 0.01
+    panel = xl.Panel.from_frame(
+        frame,
+        unit="unit",
+        period="period",
+        stages=list(sim.chain.stage_names),
+        interventions=list(sim.chain.intervention_names),
+    )
+    found = identification_warnings(ChainDesign(sim.chain, panel))
+    assert any(w.startswith("link engagement -> nps rests on about") for w in found), found
+
+
+def test_a_lag_the_data_cannot_tell_from_its_neighbours_is_named():
+    chain = Chain(
+        stages=[Stage("engagement", "ex"), Stage("nps", "cx")],
+        links=[Link("engagement", "nps", lag=1)],
+        interventions=[Intervention("coaching", "engagement", lever="people")],
+    )
+    sim = make_service_chain(n_units=30, n_periods=16, seed=2, chain=chain)
+    frame = sim.data.copy()
+    phase = frame["unit"].str[1:].astype(int) * 0.7
+    frame["engagement"] = 70 + 5 * np.sin(2 * np.pi * frame["period"] / 40 + phase)
+    panel = xl.Panel.from_frame(
+        frame,
+        unit="unit",
+        period="period",
+        stages=["engagement", "nps"],
+        interventions=["coaching"],
+    )
+    found = identification_warnings(ChainDesign(chain, panel))
+    assert any("cannot tell lag 1 from lag 0" in w for w in found), found
+
+
+def test_fit_stores_prior_draws_and_warns_when_the_data_add_nothing(mock_sample):
+    sim = make_service_chain(n_units=12, n_periods=10, seed=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = xl.ChainModel(sim.chain).fit(sim.panel(), draws=20, chains=2, progressbar=False)
+    assert "prior" in model.idata.children
+    assert set(model.idata.prior.data_vars) == {"beta", "gamma"}
+    # The mock sampler draws from the prior: every effect is its prior's.
+    health = model.diagnostics()
+    assert any(
+        w.startswith("beta[engagement -> nps] is close to its prior") for w in health.identification
+    )
+    assert "Identification:" in repr(health)
+    assert any(issubclass(w.category, xl.IdentificationWarning) for w in caught)
