@@ -175,3 +175,29 @@ def _html(model, result, folder, report):
     from exlink.report import write_html
 
     return write_html(model, result, folder / "r.html", checks=report).read_text()
+
+
+def test_leads_that_are_not_zero_raise_an_identification_warning(fitted, monkeypatch):
+    from exlink.checks import staggered
+    from exlink.checks.result import FAILED, verdict_row
+
+    monkeypatch.setattr(
+        staggered, "_verdict", lambda subject, *_: verdict_row(subject, FAILED, "leads not zero.")
+    )
+    with pytest.warns(xl.IdentificationWarning, match="event study of coaching -> engagement"):
+        result = fitted.event_study(draws=40)
+    assert not result.passed
+
+
+def test_the_wald_verdict_reads_the_leads():
+    import numpy as np
+
+    from exlink.checks.staggered import _verdict
+
+    rng = np.random.default_rng(0)
+    flat = [(step, 10, rng.normal(0.0, 1.0, 400), None) for step in (-3, -2, -1)]
+    moved = [(step, 10, rng.normal(3.0, 1.0, 400), None) for step in (-3, -2, -1)]
+    assert _verdict("k -> s", flat, "", 0.01)["status"] == "passed"
+    failed = _verdict("k -> s", moved, "", 0.01)
+    assert failed["status"] == "failed" and failed["p_value"] < 1e-4
+    assert _verdict("k -> s", [], "", 0.01)["status"] == "not run"

@@ -5,19 +5,11 @@ import pytest
 import exlink as xl
 from exlink.checks import reverse_direction
 from exlink.datasets import make_service_chain
+from exlink.datasets.threats import EXAMPLES
 from exlink.models.baseline import BaselineModel
 
 SIZE = {"n_units": 40, "n_periods": 18}
-NO_LINK = {"engagement -> nps": 0.0}
-THREATS = {
-    "clean": {},
-    "pretrend": {"pretrend": {"coaching": {"engagement": 4.0}}},
-    "confounder": {
-        "links": NO_LINK,
-        "confounder": {"loadings": {"engagement": 3.0, "nps": 4.0}, "persistence": 0.9},
-    },
-    "reverse": {"links": NO_LINK, "feedback": {"nps -> engagement (lag 1)": 0.5}},
-}
+THREATS = EXAMPLES | {"reverse": EXAMPLES["feedback"]}
 
 
 def built(threat: str, seed: int = 4) -> xl.ChainModel:

@@ -19,6 +19,7 @@ would otherwise read as an effect.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from scipy import stats
 from exlink.checks.placebo import _chosen
 from exlink.checks.result import FAILED, NOT_RUN, PASSED, CheckResult, verdict_row
 from exlink.models import summaries
+from exlink.models.diagnostics import IdentificationWarning
 from exlink.rollouts import relative_periods, rollout_variation
 from exlink.simulate.forward import ChainDraws, intervention_shock
 
@@ -75,7 +77,9 @@ def event_study(
         ``table``: one row per intervention effect with the leads' Wald
         statistic and p-value; ``details``: one row per effect and relative
         period with ``mean``, ``lower``, ``upper``, ``implied`` (the model's
-        fitted effect there) and ``n_cells``.
+        fitted effect there) and ``n_cells``. An effect whose leads are
+        clearly not zero also raises an
+        :class:`~exlink.models.diagnostics.IdentificationWarning`.
     """
     design = model._require_design()
     names = _chosen(model.chain, interventions)
@@ -125,7 +129,12 @@ def event_study(
                 )
     from exlink.plotting.check_figures import event_study_figure
 
-    return CheckResult("event_study", pd.DataFrame(rows), pd.DataFrame(details), event_study_figure)
+    result = CheckResult(
+        "event_study", pd.DataFrame(rows), pd.DataFrame(details), event_study_figure
+    )
+    for subject, message in result.failures[["subject", "message"]].itertuples(index=False):
+        warnings.warn(f"event study of {subject}: {message}", IdentificationWarning, stacklevel=2)
+    return result
 
 
 def _verdict(subject: str, curve: list, warning: str, alpha: float) -> dict:

@@ -31,6 +31,23 @@ from exlink.spec import Chain
 PRETREND_PERIODS = 6
 """Periods over which a pre-trend builds up before a unit's rollout starts."""
 
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "clean": {},
+    "pretrend": {"pretrend": {"coaching": {"engagement": 4.0}}},
+    "confounder": {
+        "links": {"engagement -> nps": 0.0},
+        "confounder": {"loadings": {"engagement": 3.0, "nps": 4.0}, "persistence": 0.9},
+    },
+    "feedback": {
+        "links": {"engagement -> nps": 0.0},
+        "feedback": {"nps -> engagement (lag 1)": 0.5},
+    },
+}
+"""Settings of :func:`~exlink.datasets.make_service_chain` for its default chain: a clean
+panel, and one with each threat (coaching's units improving before their start; a factor
+lifting engagement and NPS with no engagement -> NPS effect; NPS driving engagement a
+period later with no engagement -> NPS effect). ``make_service_chain(**EXAMPLES[name])``."""
+
 _LABEL = re.compile(r"^\s*(?P<source>[^\s].*?)\s*->\s*(?P<target>.*?)\s*\(lag (?P<lag>\d+)\)\s*$")
 
 

@@ -438,6 +438,8 @@ class ChainModel:
     def _store_prior_draws(self, random_seed: int | None, draws: int = 500) -> None:
         """Keep prior draws of the effects beside the posterior, to judge identification."""
         names = [n for n in PRIOR_PARAMETERS if n in self._model.named_vars]
+        if not names:
+            return
         with _quiet_potentials():
             prior = pm.sample_prior_predictive(
                 draws=draws, model=self._model, var_names=names, random_seed=random_seed
