@@ -117,3 +117,18 @@ def test_an_experiment_is_a_likelihood_term_that_is_saved(sim, mock_sample, tmp_
     loaded = xl.ChainModel.load(model.save(tmp_path / "m.nc"))
     assert loaded.experiments == model.experiments
     assert loaded.experiments[0].units == ("U001", "U002")
+
+
+def test_a_table_with_a_row_the_chain_refuses_adds_nothing(sim):
+    model = xl.ChainModel(sim.chain)
+    table = pd.DataFrame(
+        {
+            "intervention": ["coaching", "yoga"],
+            "stage": ["nps", "nps"],
+            "lift": [2.0, 1.0],
+            "se": [0.5, 0.5],
+        }
+    )
+    with pytest.raises(ValueError, match="row 1: experiment: unknown intervention 'yoga'"):
+        model.add_experiments(table)
+    assert model.experiments == []

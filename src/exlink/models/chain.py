@@ -22,7 +22,7 @@ from exlink.models.diagnostics import (
     IdentificationWarning,
     diagnose,
 )
-from exlink.models.experiments import Experiment
+from exlink.models.experiments import Experiment, experiments_from_table
 from exlink.models.graph import build_graph
 from exlink.models.identification import PRIOR_PARAMETERS
 from exlink.models.prior_set import PriorSet
@@ -172,26 +172,14 @@ class ChainModel:
         ChainModel
             ``self``.
         """
-        required = ["intervention", "stage", "lift", "se"]
-        missing = [c for c in required if c not in table.columns]
-        if missing:
-            raise ValueError(
-                f"the experiments table lacks column(s) {missing}: it needs {required} "
-                "and may have 'periods'."
-            )
-        for row, record in enumerate(table.to_dict("records")):
-            periods = record.get("periods")
-            periods = None if periods is None or pd.isna(periods) else int(periods)
+        experiments = experiments_from_table(table)
+        for row, experiment in enumerate(experiments):
             try:
-                self.add_experiment(
-                    record["intervention"],
-                    record["stage"],
-                    record["lift"],
-                    record["se"],
-                    periods=periods,
-                )
-            except (TypeError, ValueError) as error:
-                raise type(error)(f"experiments table row {row}: {error}") from error
+                experiment.check(self.chain, None if self.panel is None else self.panel.units)
+            except ValueError as error:
+                raise ValueError(f"experiments table row {row}: {error}") from error
+        self.experiments.extend(experiments)
+        self._model, self._mu, self.idata = None, None, None
         return self
 
     def fit(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytensor.tensor as pt
 
 from exlink._names import unknown_name_message
@@ -141,6 +142,31 @@ class Experiment:
     def from_dict(cls, data: Mapping[str, Any]) -> Experiment:
         """Inverse of :meth:`to_dict`."""
         return cls(**dict(data))
+
+
+def experiments_from_table(table: pd.DataFrame) -> list[Experiment]:
+    """Experiments from a table with ``intervention``, ``stage``, ``lift``, ``se``, ``periods``.
+
+    ``periods`` is optional (empty for the settled effect). A bad row is named
+    in the error.
+    """
+    required = ["intervention", "stage", "lift", "se"]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"the experiments table lacks column(s) {missing}: it needs {required} "
+            "and may have 'periods'."
+        )
+    out = []
+    for row, record in enumerate(table.to_dict("records")):
+        periods = record.get("periods")
+        periods = None if periods is None or pd.isna(periods) else int(periods)
+        values = {k: record[k] for k in required}
+        try:
+            out.append(Experiment(**values, periods=periods))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"experiments table row {row}: {error}") from error
+    return out
 
 
 def implied_lift(
