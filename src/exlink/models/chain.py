@@ -24,7 +24,7 @@ from exlink.models.diagnostics import (
 )
 from exlink.models.experiments import Experiment, experiments_from_table
 from exlink.models.graph import build_graph
-from exlink.models.identification import PRIOR_PARAMETERS
+from exlink.models.identification import draw_priors
 from exlink.models.prior_set import PriorSet
 from exlink.models.sampling import run_sampler
 from exlink.priors import Prior
@@ -423,16 +423,11 @@ class ChainModel:
         return model
 
     # -- helpers -----------------------------------------------------------------------------
-    def _store_prior_draws(self, random_seed: int | None, draws: int = 500) -> None:
+    def _store_prior_draws(self, random_seed: int | None) -> None:
         """Keep prior draws of the effects beside the posterior, to judge identification."""
-        names = [n for n in PRIOR_PARAMETERS if n in self._model.named_vars]
-        if not names:
-            return
-        with _quiet_potentials():
-            prior = pm.sample_prior_predictive(
-                draws=draws, model=self._model, var_names=names, random_seed=random_seed
-            )
-        self.idata["prior"] = prior["prior"].to_dataset()
+        prior = draw_priors(self._model, random_seed)
+        if prior is not None:
+            self.idata["prior"] = prior
 
     def _require_design(self) -> ChainDesign:
         if self._design is None:

@@ -18,7 +18,11 @@ sampler, identification about the data. Three signs are looked for:
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 import numpy as np
+import pymc as pm
 import xarray as xr
 
 from exlink.models.design import ChainDesign
@@ -33,6 +37,25 @@ MAX_LAG_CORRELATION = 0.9
 """Above this correlation with a neighbouring lag, the lag is not identified."""
 PRIOR_PARAMETERS = ("beta", "gamma", "link_moderation", "effect_moderation")
 """Effects whose prior draws are stored at fit, to compare with their posterior."""
+
+
+def draw_priors(model: pm.Model, random_seed: int | None, draws: int = 500) -> xr.Dataset | None:
+    """Prior draws of the effects (:data:`PRIOR_PARAMETERS`), ``None`` when there are none."""
+    names = [n for n in PRIOR_PARAMETERS if n in model.named_vars]
+    if not names:
+        return None
+    forward_log = logging.getLogger("pymc.sampling.forward")
+    level = forward_log.level
+    forward_log.setLevel(logging.WARNING)  # no "Sampling: [...]" line after the fit's own
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The effect of Potentials")
+            prior = pm.sample_prior_predictive(
+                draws=draws, model=model, var_names=names, random_seed=random_seed
+            )
+    finally:
+        forward_log.setLevel(level)
+    return prior["prior"].to_dataset()
 
 
 def identification_warnings(design: ChainDesign, idata: xr.DataTree | None = None) -> list[str]:
