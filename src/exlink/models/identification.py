@@ -3,9 +3,9 @@
 A model can converge perfectly and still say little: convergence is about the
 sampler, identification about the data. Three signs are looked for:
 
-- **Posterior close to prior**: the posterior standard deviation of an
-  effect is more than ``1 - MIN_CONTRACTION`` of its prior's (from prior
-  draws stored at fit): the data added little; the estimate is the prior's.
+- **Posterior close to prior**: the posterior variance of an effect is more
+  than ``1 - MIN_CONTRACTION`` of its prior's (from 2,000 prior draws stored
+  at fit): the data added little; the estimate is the prior's.
 - **Driven by a handful of units**: an intervention received by fewer than
   :data:`~exlink.rollouts.MIN_TREATED_UNITS` units, or without rollout
   variation; a link whose source varies within units in only a few of them
@@ -39,7 +39,7 @@ PRIOR_PARAMETERS = ("beta", "gamma", "link_moderation", "effect_moderation")
 """Effects whose prior draws are stored at fit, to compare with their posterior."""
 
 
-def draw_priors(model: pm.Model, random_seed: int | None, draws: int = 500) -> xr.Dataset | None:
+def draw_priors(model: pm.Model, random_seed: int | None, draws: int = 2000) -> xr.Dataset | None:
     """Prior draws of the effects (:data:`PRIOR_PARAMETERS`), ``None`` when there are none."""
     names = [n for n in PRIOR_PARAMETERS if n in model.named_vars]
     if not names:
@@ -92,7 +92,7 @@ def _prior_dominated(idata: xr.DataTree) -> list[str]:
         for label, value in zip(contraction[dim].values, contraction.values, strict=True):
             if value < MIN_CONTRACTION:
                 out.append(
-                    f"{name}[{label}] is close to its prior (the data narrowed its spread by "
+                    f"{name}[{label}] is close to its prior (the data narrowed its variance by "
                     f"{max(value, 0):.0%}): the data say little about it"
                 )
     return out
