@@ -31,7 +31,14 @@ from exlink.checks.refit import (
     subchain,
     with_rollouts,
 )
-from exlink.checks.result import FAILED, NOT_RUN, PASSED, CheckResult, verdict_row
+from exlink.checks.result import (
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    CheckResult,
+    chosen_interventions,
+    verdict_row,
+)
 from exlink.priors import Prior
 from exlink.rollouts import placebo_in_space as space_rollout
 from exlink.rollouts import placebo_in_time as time_rollout
@@ -133,7 +140,7 @@ def _placebo_check(
 ) -> CheckResult:
     design = model._require_design()
     chain = model.chain
-    names = _chosen(chain, interventions)
+    names = chosen_interventions(chain, interventions)
     rows, placebos, skipped = [], {}, {}
     for name in names:
         k = chain.intervention_names.index(name)
@@ -157,15 +164,6 @@ def _placebo_check(
     from exlink.plotting.check_figures import placebo_figure
 
     return CheckResult(check, table, table, placebo_figure)
-
-
-def _chosen(chain: Chain, interventions: Sequence[str] | None) -> list[str]:
-    if interventions is None:
-        return list(chain.intervention_names)
-    names = [interventions] if isinstance(interventions, str) else list(interventions)
-    for name in names:
-        chain.intervention(name)
-    return names
 
 
 def _fit_placebos(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
+
+from exlink.spec import Chain
 
 VERDICT_COLUMNS = ["check", "subject", "status", "passed", "message"]
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
@@ -110,3 +112,13 @@ def verdict_row(subject: str, status: str, message: str, **numbers: float) -> di
     """One row of a check's table."""
     row = {"subject": subject, "status": status, "passed": status != FAILED, "message": message}
     return row | numbers
+
+
+def chosen_interventions(chain: Chain, interventions: Sequence[str] | str | None) -> list[str]:
+    """The interventions a check covers: all by default; an unknown name is refused."""
+    if interventions is None:
+        return list(chain.intervention_names)
+    names = [interventions] if isinstance(interventions, str) else list(interventions)
+    for name in names:
+        chain.intervention(name)
+    return names

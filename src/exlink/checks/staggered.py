@@ -27,8 +27,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from exlink.checks.placebo import _chosen
-from exlink.checks.result import FAILED, NOT_RUN, PASSED, CheckResult, verdict_row
+from exlink.checks.result import (
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    CheckResult,
+    chosen_interventions,
+    verdict_row,
+)
 from exlink.models import summaries
 from exlink.models.diagnostics import IdentificationWarning
 from exlink.rollouts import relative_periods, rollout_variation
@@ -82,7 +88,7 @@ def event_study(
         :class:`~exlink.models.diagnostics.IdentificationWarning`.
     """
     design = model._require_design()
-    names = _chosen(model.chain, interventions)
+    names = chosen_interventions(model.chain, interventions)
     posterior = summaries.thin(model._require_idata().posterior.to_dataset(), draws)
     mu = model.predict(draws=draws).stack(sample=("chain", "draw")).transpose("sample", ...)
     mu = np.asarray(mu.values)
