@@ -46,7 +46,8 @@ def corrupt_whole_stage_type(frame, draw):
     elif kind == "datetime":
         frame[column] = pd.Timestamp("2024-01-01")
     else:
-        frame[column] = frame[column].round().astype("category")
+        # Categorical text is refused; categorical numbers are accepted (issue 11).
+        frame[column] = frame[column].round().astype(str).astype("category")
     return frame, column, TypeError
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import NoReturn
 
 import numpy as np
@@ -78,21 +79,64 @@ def _with_suggestion(name: str, present: Sequence[str]) -> str:
     return f"{name!r}" + (f" (did you mean {match!r}?)" if match else "")
 
 
-def check_units(units: pd.Series, column: str) -> None:
-    """Every row needs a unit, and unit labels must be plain values."""
+def check_units(units: pd.Series, column: str) -> pd.Series:
+    """Every row needs a unit, and unit labels are all text or all whole numbers.
+
+    Returns
+    -------
+    pandas.Series
+        The labels as plain Python text or ``int64`` (categorical, string
+        and whole-float columns are normalised), on the same index.
+    """
     missing = units.isna().to_numpy()
     if missing.any():
         raise ValueError(
             f"unit column {column!r} is missing in rows {format_rows(units.index[missing])}: "
             "every row needs a unit."
         )
-    try:
-        pd.unique(units)
-    except TypeError:
+    if isinstance(units.dtype, pd.CategoricalDtype):
+        units = units.astype(units.cat.categories.dtype)
+    if pd.api.types.is_bool_dtype(units.dtype):
+        raise TypeError(f"unit column {column!r} holds true/false values: label units by name.")
+    if pd.api.types.is_integer_dtype(units.dtype):
+        return units.astype(np.int64)
+    if pd.api.types.is_float_dtype(units.dtype):
+        values = units.to_numpy(dtype=float)
+        if not (np.isfinite(values) & (values == np.round(values))).all():
+            raise TypeError(
+                f"unit column {column!r} holds fractional numbers: label units by text or "
+                "whole numbers."
+            )
+        return units.astype(np.int64)
+    kinds = units.map(_label_kind)
+    bad = (kinds == "other").to_numpy()
+    if bad.any():
+        example = units[bad].iloc[0]
         raise TypeError(
-            f"unit column {column!r} holds values that cannot label units (such as lists): "
-            "use strings or integers."
-        ) from None
+            f"unit column {column!r} holds {type(example).__name__} values such as {example!r} "
+            f"in rows {format_rows(units.index[bad])}: label units by text or whole numbers."
+        )
+    found = set(kinds)
+    if found == {"text"}:
+        return units.astype(object).map(str)
+    if found == {"integer"}:
+        return units.map(int).astype(np.int64)
+    first_text = units[(kinds == "text").to_numpy()].iloc[0]
+    first_number = units[(kinds == "integer").to_numpy()].iloc[0]
+    raise TypeError(
+        f"unit column {column!r} mixes text and numbers (such as {first_text!r} and "
+        f"{first_number!r}): use one kind of label, for example df[{column!r}].astype(str)."
+    )
+
+
+def _label_kind(value: object) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool | np.bool_):
+        return "other"
+    if isinstance(value, numbers.Integral):
+        return "integer"
+    return "other"
 
 
 def numeric_values(series: pd.Series, column: str, what: str) -> np.ndarray:
@@ -107,6 +151,8 @@ def numeric_values(series: pd.Series, column: str, what: str) -> np.ndarray:
     what
         ``"stage"`` or ``"intervention"``, for messages.
     """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(series.cat.categories.dtype)
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype) or (
         pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
@@ -129,7 +175,7 @@ def numeric_values(series: pd.Series, column: str, what: str) -> np.ndarray:
 
 
 def _is_number_or_missing(value: object) -> bool:
-    return value is None or value is pd.NA or isinstance(value, numbers.Real | np.bool_)
+    return value is None or value is pd.NA or isinstance(value, numbers.Real | np.bool_ | Decimal)
 
 
 def _refuse_non_numeric(series: pd.Series, bad: np.ndarray, column: str, what: str) -> NoReturn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -9,12 +10,21 @@ from typing import Any
 
 from exlink._names import did_you_mean
 
+NAME_FORM = re.compile(r"[^\W\d_]\w*(?:[ .\-]\w+)*")
+NAME_RULE = (
+    "a name starts with a letter and holds letters, digits and underscores, with single "
+    "spaces, dots or hyphens between words (for example 'nps', 'time_effort', 'eNPS 2024')"
+)
+
 
 def check_name(value: object, what: str) -> str:
+    """Refuse a name that is not text of the allowed form (see ``NAME_RULE``)."""
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a string, got {type(value).__name__} {value!r}.")
     if not value.strip() or value != value.strip():
         raise ValueError(f"{what} {value!r} must be non-empty without surrounding spaces.")
+    if len(value) > 100 or not NAME_FORM.fullmatch(value):
+        raise ValueError(f"{what} {value!r} is not a valid name: {NAME_RULE}.")
     return value
 
 

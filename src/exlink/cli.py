@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import textwrap
 import warnings
@@ -11,6 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exlink import __version__
+from exlink._names import did_you_mean
+from exlink._paths import check_input_file, check_output_file, check_output_folder
+from exlink._yaml import yaml_error_message
 from exlink.data import Panel
 from exlink.periods import FREQUENCY_WORDS
 from exlink.spec import Chain
@@ -88,35 +92,96 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit(args: argparse.Namespace) -> int:
-    import pandas as pd
+def read_chain_file(path: str | Path) -> tuple[Chain, dict]:
+    """Read a chain YAML file and its optional ``data:`` block of column names.
+
+    Raises
+    ------
+    ValueError
+        Naming the file (and the line, for YAML syntax) and what is wrong.
+    """
     import yaml
 
-    from exlink.models.chain import ChainModel
-
-    spec = yaml.safe_load(Path(args.chain).read_text()) if Path(args.chain).exists() else None
+    path = check_input_file(path, "chain file")
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ValueError(yaml_error_message(err, path)) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file.") from None
     if not isinstance(spec, dict):
-        raise ValueError(f"{args.chain}: not a chain YAML file (stages, links, interventions).")
+        raise ValueError(
+            f"{path}: not a chain YAML file (a mapping of stages, links, interventions)."
+        )
     columns = spec.pop("data", None) or {}
-    chain = Chain.from_dict(spec)
+    if not isinstance(columns, dict):
+        raise ValueError(
+            f"{path}: 'data' must be a mapping such as {{unit: branch, period: month, "
+            f"attributes: [region]}}, got {columns!r}."
+        )
+    unknown = [key for key in columns if key not in DATA_KEYS]
+    if unknown:
+        raise ValueError(
+            f"{path}: data: unknown key {unknown[0]!r}.{did_you_mean(unknown[0], DATA_KEYS)} "
+            f"Valid keys: {', '.join(DATA_KEYS)}."
+        )
+    for key in ("unit", "period"):
+        if key in columns and not isinstance(columns[key], str):
+            raise ValueError(f"{path}: data.{key} must be a column name, got {columns[key]!r}.")
+    attributes = columns.get("attributes")
+    if attributes is not None and (
+        not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes)
+    ):
+        raise ValueError(
+            f"{path}: data.attributes must be a list of column names, got {attributes!r}."
+        )
+    try:
+        chain = Chain.from_dict(spec)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: {err}") from None
+    return chain, columns
+
+
+DATA_KEYS = ("unit", "period", "attributes")
+"""Keys of a chain file's ``data:`` block."""
+
+
+def read_panel_csv(path: str | Path, chain: Chain, columns: dict, args) -> Panel:
+    """Read a long CSV into a panel with the chain's stages and interventions."""
+    import pandas as pd
+
     unit = args.unit or columns.get("unit", "unit")
     period = args.period or columns.get("period", "period")
     attributes = args.attributes or columns.get("attributes") or list(chain.moderators)
-    if not Path(args.data).exists():
-        raise FileNotFoundError(f"no data file at {args.data}.")
-    frame = pd.read_csv(args.data)
+    path = check_input_file(path, "data file")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        reason = " ".join(str(err).split())
+        raise ValueError(f"{path}: not a readable CSV file ({reason}).") from None
     if period in frame.columns and pd.api.types.is_string_dtype(frame[period]):
         # Text that is not dates stays text: Panel.from_frame explains what a period holds.
         with contextlib.suppress(ValueError, TypeError):
-            frame[period] = pd.to_datetime(frame[period])
-    panel = Panel.from_frame(
-        frame,
-        unit=unit,
-        period=period,
-        stages=list(chain.stage_names),
-        interventions=list(chain.intervention_names),
-        attributes=attributes,
-    )
+            frame[period] = pd.to_datetime(frame[period], format="mixed")
+    try:
+        return Panel.from_frame(
+            frame,
+            unit=unit,
+            period=period,
+            stages=list(chain.stage_names),
+            interventions=list(chain.intervention_names),
+            attributes=attributes,
+        )
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from exlink.models.chain import ChainModel
+
+    check_output_file(args.out, ".nc")
+    chain, columns = read_chain_file(args.chain)
+    panel = read_panel_csv(args.data, chain, columns, args)
     print(panel, flush=True)
     model = ChainModel(chain).fit(
         panel,
@@ -155,6 +220,7 @@ def _scenario_on_model(args: argparse.Namespace):
 def _simulate(args: argparse.Namespace) -> int:
     from exlink.simulate.scenario import write_outputs
 
+    check_output_folder(args.out)
     _, run = _scenario_on_model(args)
     tables = run.tables()
     files = write_outputs(tables, args.out)
@@ -169,6 +235,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from exlink.report import write_html
 
+    check_output_file(args.out)
     model, run = _scenario_on_model(args)
     checks = None
     if args.checks:
@@ -189,6 +256,7 @@ CHECKS_FAILED = 3
 def _check(args: argparse.Namespace) -> int:
     from exlink.models.chain import ChainModel
 
+    check_output_folder(args.out)
     model = ChainModel.load(args.model)
     health = model.diagnostics()
     print(f"Model health: {health.headline()}")
@@ -300,8 +368,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+USER_ERRORS = (ValueError, TypeError, KeyError, LookupError, OSError)
+"""Errors that carry a message for the user: printed as one line, exit status 1."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``exlink`` command; returns the exit status."""
+    """Run the ``exlink`` command; returns the exit status.
+
+    Every error is one line on standard error naming the file and the fix,
+    with exit status 1; a closed output pipe (``exlink ... | head``) ends
+    the command quietly. Set ``EXLINK_DEBUG=1`` for a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -309,10 +386,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"exlink {args.command}: {message}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader of our output has gone (for example `| head`): stop without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        print(f"exlink {args.command}: interrupted; nothing more was written.", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if os.environ.get("EXLINK_DEBUG"):
+            raise
+        print(f"exlink {args.command}: {_one_line(err)}", file=sys.stderr)
         return 1
+
+
+def _one_line(err: BaseException) -> str:
+    """An exception as one line: its message, or its kind with a request to report it."""
+    if isinstance(err, KeyError) and err.args:
+        message = str(err.args[0])
+    elif isinstance(err, OSError) and err.strerror:
+        message = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    else:
+        message = str(err)
+    message = " ".join(message.split())
+    if not isinstance(err, USER_ERRORS):
+        return (
+            f"unexpected {type(err).__name__}: {message}. This is a bug in exlink: please report "
+            "it with the command you ran (EXLINK_DEBUG=1 shows the traceback)."
+        )
+    return message
 
 
 if __name__ == "__main__":

@@ -87,10 +87,16 @@ class Panel:
         df
             The data; it is not modified.
         unit
-            Column naming the unit (branch, store, team) of each row.
+            Column naming the unit (branch, store, team) of each row: all text
+            or all whole numbers (categorical columns are read by their
+            values).
         period
             Column with the period: consecutive integers, or dates (monthly or
-            quarterly, inferred; any day within a month stands for that month).
+            quarterly, inferred; any day within a month stands for that month)
+            in the years 1900 to 2200. Integers such as ``202311`` (year and
+            month) and integers a fixed step apart (0, 50, 100) are refused
+            with the conversion to make, as they would put phantom periods on
+            the grid.
         stages
             Numeric columns with the measured quantities. Missing values are
             allowed and counted.
@@ -108,13 +114,15 @@ class Panel:
         Raises
         ------
         TypeError
-            For arguments of the wrong type, or non-numeric stage or
-            intervention values (the message names the column and rows).
+            For arguments of the wrong type, non-numeric stage or
+            intervention values (the message names the column and rows), and
+            unit labels that mix text and numbers.
         ValueError
             For absent columns (with the closest name), repeated
             ``(unit, period)`` rows, missing units, periods or rollouts,
-            negative rollouts, attributes that vary within a unit, and panels
-            with fewer than 3 units or 3 periods.
+            negative rollouts, attributes that vary within a unit, periods
+            that would make a grid of mostly empty periods, dates outside
+            1900 to 2200, and panels with fewer than 3 units or 3 periods.
 
         Examples
         --------
@@ -146,10 +154,10 @@ class Panel:
         if df.empty:
             raise ValueError("the DataFrame has no rows.")
 
-        checks.check_units(df[unit], unit)
+        labels = checks.check_units(df[unit], unit)
         grid, positions = period_grid(df[period], period)
-        units = _unit_index(df[unit])
-        rows = units.get_indexer(df[unit])
+        units = _unit_index(labels)
+        rows = units.get_indexer(labels)
         _refuse_repeated_rows(df, unit, grid, rows, positions)
         checks.check_size(len(units), len(grid))
 
@@ -175,7 +183,9 @@ class Panel:
         exposure_cube = cube(roles["interventions"], "intervention", INTERVENTION).rename(
             "exposure"
         )
-        attribute_table = checks.unit_attributes(df, unit, roles["attributes"], units)
+        attribute_table = checks.unit_attributes(
+            df.assign(**{unit: labels}), unit, roles["attributes"], units
+        )
         observed = xr.DataArray(present, dims=(UNIT, PERIOD), coords=coords, name="observed")
         return cls(
             stage_cube,

@@ -19,8 +19,12 @@ from exlink._names import format_rows
 FREQUENCIES = ("integer", "month", "quarter")
 FREQUENCY_WORDS = {"integer": "integer", "month": "monthly", "quarter": "quarterly"}
 _MONTHS_PER_STEP = {"month": 1, "quarter": 3}
-_MAX_SPARSITY = 10
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+"""Dated periods must fall in these years (the range a saved model can hold)."""
+_MAX_SPARSITY = 2
 """A grid may be at most this many times longer than the periods present."""
+_MAX_EMPTY = 6
+"""... unless it has at most this many empty periods."""
 
 
 @dataclass(frozen=True)
@@ -98,16 +102,58 @@ def _integer_grid(values: pd.Series, column: str) -> tuple[PeriodGrid, np.ndarra
             f"period column {column!r} holds values that are not whole numbers in rows "
             f"{format_rows(values.index[fractional])}: use consecutive integers or dates."
         )
+    if np.abs(numbers).max() > 1e12:
+        raise ValueError(
+            f"period column {column!r} holds {numbers[np.argmax(np.abs(numbers))]:.0f}: number "
+            "periods consecutively (1, 2, 3, ...) or use dates."
+        )
     ints = numbers.astype(np.int64)
+    present = np.unique(ints)
+    _refuse_year_month_numbers(present, column)
+    step = math.gcd(*np.diff(present).tolist()) if len(present) > 1 else 1
+    if step > 1:
+        raise ValueError(
+            f"period column {column!r}: every period is a multiple of {step} apart "
+            f"({', '.join(map(str, present[:4]))}, ...), so the grid would hold {step - 1} empty "
+            "periods between any two. Number periods consecutively (1, 2, 3, ...) or use dates."
+        )
     first, last = int(ints.min()), int(ints.max())
-    _refuse_sparse_grid(last - first + 1, len(np.unique(ints)), column)
+    _refuse_sparse_grid(last - first + 1, len(present), column)
     grid = PeriodGrid(pd.Index(np.arange(first, last + 1), name=column), "integer")
     return grid, ints - first
+
+
+def _refuse_year_month_numbers(present: np.ndarray, column: str) -> None:
+    """Integers such as 202311, 202312, 202401 are months, not consecutive periods."""
+    months = present % 100
+    looks_dated = (
+        len(present) > 1
+        and present.min() >= 190001
+        and present.max() <= 210012
+        and ((months >= 1) & (months <= 12)).all()
+        and len(np.unique(present // 100)) > 1
+    )
+    if looks_dated:
+        raise ValueError(
+            f"period column {column!r} holds year-month numbers such as {present[0]}: read as "
+            f"integers, {present[-1] - present[0] + 1 - len(present)} phantom periods would lie "
+            f"between the years. Convert them to dates: df[{column!r}] = "
+            f"pd.to_datetime(df[{column!r}].astype(str), format='%Y%m')."
+        )
 
 
 def _date_grid(values: pd.Series, column: str) -> tuple[PeriodGrid, np.ndarray]:
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None)
+    years = values.dt.year.to_numpy()
+    outside = (years < FIRST_YEAR) | (years > LAST_YEAR)
+    if outside.any():
+        raise ValueError(
+            f"period column {column!r} has dates in year {years[outside][0]} (rows "
+            f"{format_rows(values.index[outside])}); exlink reads dates from {FIRST_YEAR} to "
+            f"{LAST_YEAR}. Month names or numbers without a year read as year 1: give full "
+            "dates, such as 2024-03."
+        )
     months = (values.dt.year * 12 + values.dt.month - 1).to_numpy(dtype=np.int64)
     present = np.unique(months)
     step = math.gcd(*np.diff(present).tolist()) if len(present) > 1 else 1
@@ -128,8 +174,9 @@ def _date_grid(values: pd.Series, column: str) -> tuple[PeriodGrid, np.ndarray]:
 
 
 def _refuse_sparse_grid(grid_length: int, present: int, column: str) -> None:
-    if grid_length > _MAX_SPARSITY * present and grid_length > 1000:
+    if grid_length > _MAX_SPARSITY * present and grid_length - present > _MAX_EMPTY:
         raise ValueError(
             f"period column {column!r}: {present} distinct periods spread over {grid_length} "
-            "grid steps. Number periods consecutively (1, 2, 3, ...) or use dates."
+            f"grid steps, {grid_length - present} of them with no row at all. Number periods "
+            "consecutively (1, 2, 3, ...) or use dates."
         )

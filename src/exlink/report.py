@@ -25,6 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from exlink import __version__, plotting
+from exlink._paths import check_output_file, write_text_atomically
 from exlink.simulate.portfolio import Plan, efficient_frontier
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def write_html(
     pathlib.Path
         The file written.
     """
-    path = Path(path)
+    path = check_output_file(path)
     figure_dir = Path(figures) if figures is not None else None
     if figure_dir is not None:
         figure_dir.mkdir(parents=True, exist_ok=True)
@@ -235,7 +236,7 @@ def write_html(
         + "</body></html>"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(document, encoding="utf-8")
+    write_text_atomically(path, document)
     return path
 
 
@@ -279,7 +280,8 @@ def _checks(checks: CheckReport | None, figure) -> list[str]:
             "result as write_html(..., checks=...).</p>"
         ]
     verdict = "good" if checks.passed else "bad"
-    failed = checks.verdicts().query("status == 'failed'")
+    verdicts = checks.verdicts()
+    failed = verdicts[verdicts["status"] == "failed"]
     headline = (
         "Every check passed: the data show no sign against the causal reading."
         if checks.passed

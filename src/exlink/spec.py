@@ -31,6 +31,7 @@ from exlink._spec_checks import (
     refuse_unknown_keys,
     spec_path,
 )
+from exlink._yaml import yaml_error_message
 from exlink.link_forms import link_form_names
 
 Role = Literal["ex", "cx", "customer", "financial"]
@@ -54,7 +55,12 @@ class Stage:
     Parameters
     ----------
     name
-        The stage's name, also the column that holds it in the data.
+        The stage's name, also the column that holds it in the data. Names of
+        stages, interventions, attributes and investments start with a
+        letter and hold letters, digits and underscores, with single spaces,
+        dots or hyphens between words (``nps``, ``time_effort``,
+        ``eNPS 2024``): they become variable names, file groups and figure
+        labels, where ``/``, ``$`` or brackets would break.
     role
         ``"ex"``, ``"cx"``, ``"customer"`` or ``"financial"``.
     likelihood
@@ -478,8 +484,18 @@ class Chain:
 
     @classmethod
     def from_yaml(cls, text: str) -> Chain:
-        """Build a chain from YAML text."""
-        return cls.from_dict(yaml.safe_load(text))
+        """Build a chain from YAML text.
+
+        Raises
+        ------
+        ValueError
+            For text that is not YAML (naming the line) or not a valid chain.
+        """
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ValueError(yaml_error_message(err, "chain spec")) from None
+        return cls.from_dict(spec)
 
     def write(self, path: str | Path) -> None:
         """Write the spec to a ``.json``, ``.yaml`` or ``.yml`` file."""

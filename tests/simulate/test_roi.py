@@ -134,11 +134,11 @@ def test_bad_investments_and_finance(bad, words):
         (xl.Investment("a", effect={"NPS": (1, 2)}), ["'NPS'", "'nps'"]),
         (
             xl.Investment("a", intervention="coaching", units="region == 'mars'"),
-            ["targets no unit"],
+            ["selects no unit", "region == 'mars'"],
         ),
         (
             xl.Investment("a", intervention="coaching", units="size > 3"),
-            ["query on the unit attributes"],
+            ["unknown unit attribute 'size'", "'region'"],
         ),
         (xl.Investment("a", intervention="coaching", units=["U001", "X9"]), ["'X9'"]),
     ],

@@ -65,7 +65,7 @@ def reverse_direction(
         with their intervals.
     """
     design = model._require_design()
-    raw = design.y * design.sds[:, None, None] + design.means[:, None, None]
+    raw = design.original_values()
     terms = [t for t in design.links if t.source != t.target]
     if links is not None:
         wanted = [links] if isinstance(links, str) else list(links)

@@ -94,7 +94,7 @@ def event_study(
     mu = np.asarray(mu.values)
     chain_draws = ChainDraws.from_posterior(design, posterior)
     sigma = posterior["sigma_std"].stack(sample=("chain", "draw")).transpose("sample", ...).values
-    y = design.y * design.sds[:, None, None] + design.means[:, None, None]
+    y = design.original_values()
     z = {m: values[2] for m, values in design.moderators.items()}
     variation = rollout_variation(design.intervention_names, np.nan_to_num(design.rollouts))
     variation = variation.set_index("intervention")

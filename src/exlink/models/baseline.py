@@ -250,7 +250,7 @@ class BaselineModel:
     def _columns(self, j: int) -> dict[str, np.ndarray]:
         """Regressors of stage ``j`` on the original scale, shape ``(units, periods)`` each."""
         design = self._design
-        raw = design.y * design.sds[:, None, None] + design.means[:, None, None]
+        raw = design.original_values()
         columns = {}
         for term in design.links:
             if term.target != j:

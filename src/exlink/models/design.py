@@ -21,6 +21,11 @@ from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from exlink.rollouts import rollout_variation
 from exlink.spec import Chain
 
+RECENT_PERIODS = 6
+"""Periods that make a unit's recent level, the status quo of a simulation."""
+MIN_MODELLED_PERIODS = 3
+"""Periods a stage needs after its longest incoming lag."""
+
 
 @dataclass(frozen=True)
 class LinkTerm:
@@ -106,6 +111,7 @@ class ChainDesign:
                 for j in range(len(self.stage_names))
             ]
         )
+        _refuse_lags_beyond_panel(self)
         _warn_unidentified(self)
 
     # -- cells ---------------------------------------------------------------------------
@@ -155,6 +161,10 @@ class ChainDesign:
             "student_t": [s.name for s in self.chain.stages if s.likelihood == "student_t"],
         }
 
+    def original_values(self) -> np.ndarray:
+        """Stage values on their own scale, shape ``(stages, units, periods)``, NaN where absent."""
+        return self.y * self.sds[:, None, None] + self.means[:, None, None]
+
     def link_factor(self, term: LinkTerm) -> float:
         """Original-scale change of the target per standardised unit of a link coefficient."""
         return float(self.sds[term.target] / self.sds[term.source])
@@ -173,6 +183,25 @@ class ChainDesign:
                 }
             )
         return pd.DataFrame(rows).set_index("stage")
+
+
+def recent_level(values: np.ndarray, periods: int = RECENT_PERIODS) -> np.ndarray:
+    """Each unit's mean of its last ``periods`` observed values, along the last axis.
+
+    Missing cells are skipped, so a unit whose latest values are missing is
+    judged by its latest observed ones; NaN where a unit has no value at all.
+
+    >>> recent_level(np.array([[1.0, 2.0, 3.0, np.nan]]), periods=2)
+    array([2.5])
+    """
+    present = ~np.isnan(values)
+    # Rank of each observed cell counted from the end: 1 for the latest.
+    from_end = np.cumsum(present[..., ::-1], axis=-1)[..., ::-1]
+    keep = present & (from_end <= periods)
+    count = keep.sum(axis=-1)
+    total = np.where(keep, values, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def check_panel_fits_chain(chain: Chain, panel: Panel) -> None:
@@ -212,8 +241,21 @@ def _rollouts(panel: Panel, names: tuple[str, ...]) -> np.ndarray:
             UserWarning,
             stacklevel=4,
         )
-        rollouts = rollouts.ffill(PERIOD).fillna(0.0)
+        return carry_forward(np.asarray(rollouts.transpose(..., PERIOD).values, dtype=float))
     return np.asarray(rollouts.values, dtype=float)
+
+
+def carry_forward(values: np.ndarray) -> np.ndarray:
+    """Fill NaN along the last axis with the last value before it, and 0 before the first.
+
+    >>> carry_forward(np.array([[np.nan, 1.0, np.nan, 0.5, np.nan]]))
+    array([[0. , 1. , 1. , 0.5, 0.5]])
+    """
+    present = ~np.isnan(values)
+    index = np.where(present, np.arange(values.shape[-1]), 0)
+    np.maximum.accumulate(index, axis=-1, out=index)
+    filled = np.take_along_axis(values, index, axis=-1)
+    return np.where(np.isnan(filled), 0.0, filled)
 
 
 def _moderators(chain: Chain, panel: Panel) -> dict[str, tuple[float, float, np.ndarray]]:
@@ -225,6 +267,20 @@ def _moderators(chain: Chain, panel: Panel) -> dict[str, tuple[float, float, np.
             raise ValueError(f"moderator {name!r} is the same for every unit: it cannot moderate.")
         out[name] = (center, scale, (values - center) / scale)
     return out
+
+
+def _refuse_lags_beyond_panel(design: ChainDesign) -> None:
+    """A link whose lag leaves its target fewer than 3 periods to model cannot be estimated."""
+    n_periods = design.shape[1]
+    for term in design.links:
+        left = n_periods - term.lag
+        if left < MIN_MODELLED_PERIODS:
+            raise ValueError(
+                f"link {term.label!r} has a lag of {term.lag} periods, but the panel has "
+                f"{n_periods}: only {max(left, 0)} period(s) of "
+                f"{design.stage_names[term.target]!r} could be modelled, and at least "
+                f"{MIN_MODELLED_PERIODS} are needed. Shorten the lag or use a longer panel."
+            )
 
 
 def _warn_unidentified(design: ChainDesign) -> None:

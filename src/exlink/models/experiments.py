@@ -209,6 +209,9 @@ def implied_lift(
 
 
 def _long_run(order: list[int], direct: dict, links: list) -> dict[int, Any]:
+    position = {j: n for n, j in enumerate(order)}
+    if any(position[t.source] > position[t.target] for t, _ in links):
+        return _long_run_with_feedback(order, direct, links)
     effect: dict[int, Any] = {}
     for j in order:
         total = direct.get(j, pt.constant(0.0))
@@ -222,6 +225,17 @@ def _long_run(order: list[int], direct: dict, links: list) -> dict[int, Any]:
                 total = total + slope * effect[term.source]
         effect[j] = total / (1 - own)
     return effect
+
+
+def _long_run_with_feedback(order: list[int], direct: dict, links: list) -> dict[int, Any]:
+    """The settled effect when lagged links point back up the chain: ``(I - B) x = d``."""
+    n = len(order)
+    slopes = pt.zeros((n, n))
+    for term, slope in links:
+        slopes = pt.inc_subtensor(slopes[term.target, term.source], slope)
+    shock = pt.stack([direct.get(j, pt.constant(0.0)) for j in range(n)])
+    settled = pt.linalg.solve(pt.eye(n) - slopes, shock)
+    return {j: settled[j] for j in range(n)}
 
 
 def _windowed(order: list[int], direct: dict, links: list, rate, periods: int, target: int):

@@ -89,19 +89,19 @@ def build_graph(
         _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords)
 
         z = {name: pt.as_tensor(v[2])[:, None] for name, v in design.moderators.items()}
-        full: dict[int, pt.TensorVariable] = {}
+        # Every stage's values, missing cells imputed, exist before any expected value: a
+        # lagged link may point back up the chain (nps -> engagement (lag 1)).
+        full = {j: _impute(design, j, name, values[j]) for j, name in enumerate(design.stage_names)}
         mu_out: dict[str, pt.TensorVariable] = {}
         index = {name: j for j, name in enumerate(design.stage_names)}
         for name in design.chain.topological_order():
             j = index[name]
-            own = _impute(design, j, name, values[j])
-            full[j] = own
+            own = full[j]
             mu = intercept[j] + unit_effect[j][:, None] + period_effect[j][None, :]
             for i, term in enumerate(design.links):
                 if term.target != j:
                     continue
-                source = own if term.source == j else full[term.source]
-                shifted = _shift(source, term.lag, n_units)
+                shifted = _shift(full[term.source], term.lag, n_units)
                 if term.label in nonlinear:
                     k = nonlinear[term.label]
                     shifted = link_form_tensor(term.form, shifted, reference[k], curvature[k])

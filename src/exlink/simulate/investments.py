@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from exlink._spec_checks import check_name
+from exlink._values import as_count, as_number
+from exlink.selection import parse_selection
 from exlink.spec import LEVERS
 
-Units = str | Sequence[Any] | Callable[[pd.DataFrame], Any]
-
-
-def _number(value: object, what: str, *, minimum: float | None = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise TypeError(f"{what} must be a number, got {value!r}.")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{what} must be >= {minimum:g}, got {value:g}.")
-    return float(value)
+Units = str | Sequence[Any] | Mapping[str, Any] | Callable[[pd.DataFrame], Any]
 
 
 @dataclass(frozen=True)
@@ -43,10 +39,13 @@ class Investment:
         Stage -> ``(low, high)``: the 90% range of the effect of full exposure,
         in stage units, for a new investment.
     units
-        ``"all"``, ``"untreated"`` (units the intervention has not reached), a
-        list of unit labels, a pandas query on unit attributes
-        (``"region == 'north'"``) or a function of the attribute table
-        returning a boolean mask.
+        ``"all"``, ``"untreated"`` or ``"treated"`` (units the intervention
+        has not reached, or has reached, in the data), a list of unit labels,
+        a mapping of unit attributes to conditions (``{"region": "north"}``,
+        ``{"culture": {"min": 3}}``), comparisons on unit attributes
+        (``"region == 'north' and culture >= 3"``, parsed, never evaluated),
+        or a function of the attribute table returning a boolean mask. See
+        :mod:`exlink.selection`.
     start
         Period of the simulation (0 = the first period after the data) in
         which the rollout starts.
@@ -86,50 +85,65 @@ class Investment:
     group: str | None = None
 
     def __post_init__(self) -> None:
+        check_name(self.name, "Investment name")
         where = f"Investment {self.name!r}"
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise TypeError(f"an investment needs a name, got {self.name!r}.")
         if (self.intervention is None) == (self.effect is None):
             raise ValueError(
                 f"{where}: give either intervention= (roll out a historical one) or "
                 "effect= (a new one, with the 90% range of its effect per stage)."
             )
+        if self.intervention is not None:
+            check_name(self.intervention, f"{where}: intervention")
         if self.lever is not None and self.lever not in LEVERS:
             raise ValueError(f"{where}: lever {self.lever!r} is not one of {', '.join(LEVERS)}.")
         if self.effect is not None:
-            if not isinstance(self.effect, Mapping) or not self.effect:
-                raise TypeError(f"{where}: effect must map stages to (low, high) ranges.")
-            for stage, bounds in self.effect.items():
-                if not isinstance(bounds, Sequence) or len(bounds) != 2:
-                    raise TypeError(f"{where}: effect[{stage!r}] must be (low, high).")
-                low = _number(bounds[0], f"{where}: effect[{stage!r}] low", minimum=None)
-                high = _number(bounds[1], f"{where}: effect[{stage!r}] high", minimum=None)
-                if low > high:
-                    raise ValueError(
-                        f"{where}: effect[{stage!r}] range has low {low:g} above high {high:g}."
-                    )
-            object.__setattr__(self, "effect", {k: tuple(v) for k, v in self.effect.items()})
-        if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 0:
-            raise ValueError(f"{where}: start must be a period >= 0, got {self.start!r}.")
-        if self.duration is not None and (
-            isinstance(self.duration, bool)
-            or not isinstance(self.duration, int)
-            or self.duration < 1
-        ):
-            raise ValueError(
-                f"{where}: duration must be >= 1 period or None, got {self.duration!r}."
-            )
-        _number(self.level, f"{where}: level")
-        ramp = _number(self.ramp, f"{where}: ramp")
+            object.__setattr__(self, "effect", _effect_ranges(self.effect, where))
+        object.__setattr__(self, "units", _units(self.units, where))
+        object.__setattr__(self, "start", as_count(self.start, f"{where}: start"))
+        if self.duration is not None:
+            duration = as_count(self.duration, f"{where}: duration", minimum=1)
+            object.__setattr__(self, "duration", duration)
+        object.__setattr__(self, "level", as_number(self.level, f"{where}: level"))
+        ramp = as_number(self.ramp, f"{where}: ramp")
         if not 0 < ramp <= 1:
             raise ValueError(f"{where}: ramp must be in (0, 1], got {ramp:g}.")
+        object.__setattr__(self, "ramp", ramp)
+        if not isinstance(self.reinforced, bool | np.bool_):
+            raise TypeError(f"{where}: reinforced must be true or false, got {self.reinforced!r}.")
         for cost in ("cost_upfront", "cost_per_period", "cost_fixed"):
-            _number(getattr(self, cost), f"{where}: {cost}")
+            object.__setattr__(self, cost, as_number(getattr(self, cost), f"{where}: {cost}"))
+        if self.group is not None:
+            check_name(self.group, f"{where}: group")
 
     @property
     def is_new(self) -> bool:
         """True for a new investment with an elicited effect."""
         return self.effect is not None
+
+
+def _effect_ranges(effect: object, where: str) -> dict[str, tuple[float, float]]:
+    if not isinstance(effect, Mapping) or not effect:
+        raise TypeError(f"{where}: effect must map stages to (low, high) ranges.")
+    out = {}
+    for stage, bounds in effect.items():
+        check_name(stage, f"{where}: effect stage")
+        if isinstance(bounds, str) or not isinstance(bounds, Sequence) or len(bounds) != 2:
+            raise TypeError(f"{where}: effect[{stage!r}] must be (low, high), got {bounds!r}.")
+        low = as_number(bounds[0], f"{where}: effect[{stage!r}] low", minimum=None)
+        high = as_number(bounds[1], f"{where}: effect[{stage!r}] high", minimum=None)
+        if low > high:
+            raise ValueError(
+                f"{where}: effect[{stage!r}] range has low {low:g} above high {high:g}."
+            )
+        out[stage] = (low, high)
+    return out
+
+
+def _units(units: object, where: str) -> object:
+    parse_selection(units, f"{where}: units")
+    if isinstance(units, list | np.ndarray | pd.Index):
+        return tuple(units)
+    return units
 
 
 @dataclass(frozen=True)
@@ -188,31 +202,52 @@ class Finance:
     currency: str = "EUR"
 
     def __post_init__(self) -> None:
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or self.horizon < 1:
-            raise ValueError(
-                f"Finance: horizon must be a whole number of periods >= 1, got {self.horizon!r}."
-            )
-        rate = _number(self.discount_rate, "Finance: discount_rate", minimum=None)
+        object.__setattr__(self, "horizon", as_count(self.horizon, "Finance: horizon", minimum=1))
+        rate = as_number(self.discount_rate, "Finance: discount_rate", minimum=None)
         if rate <= -1:
             raise ValueError(f"Finance: discount_rate must be above -1, got {rate:g}.")
-        if self.periods_per_year is not None and self.periods_per_year not in (1, 2, 4, 12, 52):
-            raise ValueError(
-                f"Finance: periods_per_year must be 1, 2, 4, 12 or 52, "
-                f"got {self.periods_per_year!r}."
+        if rate > 1:
+            warnings.warn(
+                f"Finance: discount_rate {rate:g} is {rate:.0%} a year; a rate of "
+                f"{rate:g}% is written {rate / 100:g}.",
+                UserWarning,
+                stacklevel=3,
             )
-        margin = _number(self.margin, "Finance: margin")
+        object.__setattr__(self, "discount_rate", rate)
+        if self.periods_per_year is not None:
+            per_year = as_count(self.periods_per_year, "Finance: periods_per_year", minimum=1)
+            if per_year not in (1, 2, 4, 12, 52):
+                raise ValueError(
+                    f"Finance: periods_per_year must be 1, 2, 4, 12 or 52, got {per_year!r}."
+                )
+            object.__setattr__(self, "periods_per_year", per_year)
+        margin = as_number(self.margin, "Finance: margin")
         if margin > 1:
             raise ValueError(f"Finance: margin is a share of revenue, at most 1; got {margin:g}.")
+        object.__setattr__(self, "margin", margin)
         if self.revenue_kind not in ("level", "growth"):
             raise ValueError(
                 f"Finance: revenue_kind must be 'level' or 'growth', got {self.revenue_kind!r}."
             )
+        for name in ("revenue_stage", "cost_stage", "attrition_stage"):
+            value = getattr(self, name)
+            if value is not None and value != "":
+                check_name(value, f"Finance: {name}")
         if self.revenue_base is not None:
-            _number(self.revenue_base, "Finance: revenue_base")
-        _number(self.money_per_stage_unit, "Finance: money_per_stage_unit")
-        _number(self.cost_per_leaver, "Finance: cost_per_leaver")
-        if not isinstance(self.headcount, str):
-            _number(self.headcount, "Finance: headcount")
+            base = as_number(self.revenue_base, "Finance: revenue_base")
+            object.__setattr__(self, "revenue_base", base)
+        for name in ("money_per_stage_unit", "cost_per_leaver"):
+            object.__setattr__(self, name, as_number(getattr(self, name), f"Finance: {name}"))
+        if isinstance(self.headcount, str):
+            check_name(self.headcount, "Finance: headcount")
+        else:
+            headcount = as_number(self.headcount, "Finance: headcount")
+            object.__setattr__(self, "headcount", headcount)
+        if not isinstance(self.currency, str) or not self.currency.strip():
+            raise TypeError(
+                f"Finance: currency is a label such as 'EUR', got {self.currency!r}; "
+                "quote it in YAML if it looks like a number."
+            )
 
     def period_rate(self, periods_per_year: int) -> float:
         """The discount rate per period."""

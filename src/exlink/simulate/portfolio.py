@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from exlink._names import unknown_name_message
+from exlink._values import as_number
 from exlink.dims import INVESTMENT
 from exlink.simulate.roi import SAMPLE, RoiResult
 
@@ -99,7 +100,9 @@ def prioritise(
     Plan
     """
     values, costs, names = _problem(result)
-    _check(budget, costs, names, objective, alpha, max_loss_probability, must_fund)
+    budget, alpha, max_loss_probability, must_fund = _check(
+        budget, costs, names, objective, alpha, max_loss_probability, must_fund
+    )
     x = _solve(
         values,
         costs,
@@ -129,7 +132,8 @@ def efficient_frontier(
     cheapest = float(result.total_cost().min())
     rows = []
     for budget in budgets:
-        if 0 <= budget < cheapest:
+        budget = as_number(budget, "budget")
+        if budget < cheapest:
             rows.append(
                 {
                     "budget": budget,
@@ -246,21 +250,28 @@ def _groups(result: RoiResult) -> list[list[int]]:
     return [members for members in groups.values() if len(members) > 1]
 
 
-def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fund) -> None:
+def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fund) -> tuple:
+    """Validate the arguments of :func:`prioritise`; returns them read as plain numbers."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}.")
-    if isinstance(budget, bool) or not isinstance(budget, int | float) or budget < 0:
-        raise ValueError(f"budget must be a non-negative amount, got {budget!r}.")
+    budget = as_number(budget, "budget")
     if budget < costs.min():
         cheapest = names[int(np.argmin(costs))]
         raise ValueError(
             f"budget {budget:,.0f} is below the cheapest investment ({cheapest!r} costs "
             f"{costs.min():,.0f}): nothing can be funded."
         )
+    alpha = as_number(alpha, "alpha")
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
-    if max_loss_probability is not None and not 0 <= max_loss_probability < 1:
-        raise ValueError(f"max_loss_probability must be in [0, 1), got {max_loss_probability}.")
+        raise ValueError(f"alpha must be between 0 and 1 (a tail share such as 0.05), got {alpha}.")
+    if max_loss_probability is not None:
+        max_loss_probability = as_number(max_loss_probability, "max_loss_probability")
+        if not 0 <= max_loss_probability < 1:
+            raise ValueError(
+                f"max_loss_probability must be in [0, 1) (a share such as 0.2), "
+                f"got {max_loss_probability}."
+            )
+    must_fund = (must_fund,) if isinstance(must_fund, str) else tuple(must_fund)
     for name in must_fund:
         if name not in names:
             raise ValueError("must_fund: " + unknown_name_message("investment", name, names))
@@ -269,6 +280,7 @@ def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fu
         raise ValueError(
             f"must_fund investments cost {forced:,.0f}, more than the budget {budget:,.0f}."
         )
+    return budget, alpha, max_loss_probability, must_fund
 
 
 def _solve(

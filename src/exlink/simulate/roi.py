@@ -21,8 +21,10 @@ import xarray as xr
 
 from exlink._names import unknown_name_message
 from exlink.dims import HORIZON, INVESTMENT, STAGE, UNIT
+from exlink.models.design import recent_level
 from exlink.models.diagnostics import ConvergenceWarning
 from exlink.models.summaries import thin
+from exlink.selection import select_units
 from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
 from exlink.simulate.investments import Finance, Investment
 from exlink.transforms import exposure
@@ -272,6 +274,11 @@ def simulate(
         if inv.start < horizon:
             costs[inv.start] += inv.cost_fixed
         net = benefits.sum(axis=-1) - costs
+        if not np.isfinite(net).all():
+            raise ValueError(
+                f"Investment {inv.name!r}: its cash flows are not finite numbers; check its "
+                "effect range, costs and the finance assumptions for values out of scale."
+            )
         flows.append(
             np.stack(
                 [
@@ -322,6 +329,7 @@ class _MoneySetup:
     def __init__(self, model: ChainModel, finance: Finance) -> None:
         design, chain = model._design, model.chain
         self.design, self.finance = design, finance
+        self.units = model.panel.units
         names = design.stage_names
 
         def find(given: str | None, role: str | None, word: str, what: str) -> int | None:
@@ -357,12 +365,10 @@ class _MoneySetup:
             self.headcount = model.panel.attributes[finance.headcount].to_numpy(float)
         else:
             self.headcount = np.full(model.panel.n_units, float(finance.headcount))
-        raw = design.y * design.sds[:, None, None] + design.means[:, None, None]
-        recent = raw[:, :, -min(6, raw.shape[2]) :]
         self.revenue_base = (
             np.full(model.panel.n_units, finance.revenue_base)
             if finance.revenue_base is not None
-            else np.nanmean(recent[self.revenue], axis=1)
+            else recent_level(design.original_values()[self.revenue])
             if self.revenue is not None
             else None
         )
@@ -379,7 +385,15 @@ class _MoneySetup:
         if self.revenue is not None:
             delta = change[self.revenue]
             if f.revenue_kind == "growth":
-                delta = self.revenue_base[units][None, :, None] * delta / 100.0
+                base = self.revenue_base[units]
+                if np.isnan(base).any():
+                    unit = self.units[units[np.isnan(base)][0]]
+                    raise ValueError(
+                        f"Finance: unit {unit!r} has no observed "
+                        f"{self.design.stage_names[self.revenue]!r} to grow from; give "
+                        "revenue_base= or drop the unit from the investment's units."
+                    )
+                delta = base[None, :, None] * delta / 100.0
             out[..., 0] = delta * f.money_per_stage_unit * f.margin
         if self.cost is not None:
             out[..., 1] = -change[self.cost] * f.money_per_stage_unit
@@ -420,38 +434,16 @@ def _check_investments(investments: list[Investment], design) -> None:
 
 def _select_units(inv: Investment, model: ChainModel) -> np.ndarray:
     panel = model.panel
-    units = panel.units
-    choice = inv.units
-    if isinstance(choice, str) and choice == "all":
-        mask = np.ones(len(units), dtype=bool)
-    elif isinstance(choice, str) and choice == "untreated":
-        if inv.intervention is None:
-            mask = np.ones(len(units), dtype=bool)
-        else:
-            reached = panel.exposure.sel(intervention=inv.intervention).fillna(0).values > 0
-            mask = ~reached.any(axis=1)
-    elif isinstance(choice, str):
-        try:
-            mask = panel.attributes.eval(choice).to_numpy(dtype=bool)
-        except Exception as err:
-            raise ValueError(
-                f"Investment {inv.name!r}: units {choice!r} is not 'all', 'untreated' or a "
-                f"query on the unit attributes ({', '.join(panel.attribute_names)}): {err}"
-            ) from None
-    elif callable(choice):
-        mask = np.asarray(choice(panel.attributes), dtype=bool)
-    else:
-        wanted = list(choice)
-        missing = [u for u in wanted if u not in units]
-        if missing:
-            raise ValueError(
-                f"Investment {inv.name!r}: " + unknown_name_message("unit", missing[0], units)
-            )
-        mask = units.isin(wanted)
-    selected = np.flatnonzero(mask)
-    if not len(selected):
-        raise ValueError(f"Investment {inv.name!r} targets no unit: check its units= ({choice!r}).")
-    return selected
+    treated = None
+    if inv.intervention is not None:
+        treated = (panel.exposure.sel(intervention=inv.intervention).fillna(0).values > 0).any(1)
+    return select_units(
+        inv.units,
+        panel.units,
+        panel.attributes,
+        treated=treated,
+        what=f"Investment {inv.name!r}: units",
+    )
 
 
 def _new_effects(inv: Investment, samples: ChainDraws, rng: np.random.Generator) -> dict:
@@ -486,8 +478,8 @@ def _new_shock(
 
 
 def _baseline(design) -> np.ndarray:
-    """Each unit's recent standardised level of every stage, shape ``(stages, units)``."""
-    recent = design.y[:, :, -min(6, design.y.shape[2]) :]
-    with np.errstate(all="ignore"):
-        level = np.nanmean(recent, axis=2)
-    return np.nan_to_num(level)
+    """Each unit's recent standardised level of every stage, shape ``(stages, units)``.
+
+    A unit that never observed a stage stands at the stage's mean (0).
+    """
+    return np.nan_to_num(recent_level(design.y))

@@ -33,6 +33,7 @@ anything is computed or written.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from exlink._names import closest
+from exlink._names import closest, did_you_mean
+from exlink._paths import check_output_folder
+from exlink._values import as_count, as_number
+from exlink._yaml import yaml_error_message
 from exlink.simulate.investments import Finance, Investment
+from exlink.simulate.portfolio import OBJECTIVES, prioritise
 
 SCENARIO_KEYS = (
     "model",
@@ -93,6 +98,8 @@ class Scenario:
 def read_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file.
 
+    The ``model:`` path is relative to the scenario file's folder.
+
     Raises
     ------
     ScenarioError
@@ -101,16 +108,19 @@ def read_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.exists():
         raise ScenarioError(f"{path}: no such scenario file.")
-    text = path.read_text()
+    if path.is_dir():
+        raise ScenarioError(f"{path} is a folder: give the scenario's YAML file.")
     try:
-        root = yaml.compose(text)
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot be read as text ({err}).") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        lines = _lines(root) if root is not None else {}
+        _refuse_repeated_keys(path, root)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or " ".join(str(err).split())
-        raise ScenarioError(f"{path}{where}: not valid YAML: {problem}.") from None
-    lines = _lines(root) if root is not None else {}
+        raise ScenarioError(yaml_error_message(err, path)) from None
     if not isinstance(data, dict):
         raise _error(
             path,
@@ -118,10 +128,13 @@ def read_scenario(path: str | Path) -> Scenario:
             (),
             "a scenario must be a mapping of keys such as budget, finance, investments.",
         )
+    field = _Fields(path, lines)
     _refuse_unknown(path, lines, data, SCENARIO_KEYS, ())
     for key in REQUIRED:
-        if key not in data:
-            raise _error(path, lines, (), f"missing required key {key!r}.")
+        if data.get(key) is None:
+            raise _error(
+                path, lines, (key,) if key in data else (), f"missing required key {key!r}."
+            )
     finance_data = data["finance"]
     if not isinstance(finance_data, dict):
         raise _error(path, lines, ("finance",), "finance must be a mapping of assumptions.")
@@ -137,12 +150,6 @@ def read_scenario(path: str | Path) -> Scenario:
         if not isinstance(item, dict):
             raise _error(path, lines, ("investments", i), "each investment must be a mapping.")
         _refuse_unknown(path, lines, item, fields, ("investments", i))
-        if isinstance(item.get("effect"), dict):
-            item = item | {
-                "effect": {
-                    k: tuple(v) if isinstance(v, list) else v for k, v in item["effect"].items()
-                }
-            }
         investments.append(_build(path, lines, Investment, item, ("investments", i)))
     names = [inv.name for inv in investments]
     for i, name in enumerate(names):
@@ -150,35 +157,104 @@ def read_scenario(path: str | Path) -> Scenario:
             raise _error(
                 path, lines, ("investments", i, "name"), f"investment name {name!r} repeats."
             )
-    budget = data["budget"]
-    if isinstance(budget, bool) or not isinstance(budget, int | float) or budget < 0:
+    must_fund = data.get("must_fund") or []
+    if isinstance(must_fund, str):
+        must_fund = [must_fund]
+    if not isinstance(must_fund, list) or not all(isinstance(n, str) for n in must_fund):
         raise _error(
-            path, lines, ("budget",), f"budget must be a non-negative amount, got {budget!r}."
+            path, lines, ("must_fund",), f"must_fund is a list of names, got {must_fund!r}."
         )
-    must_fund = tuple(data.get("must_fund") or ())
     for name in must_fund:
         if name not in names:
             raise _error(
                 path,
                 lines,
                 ("must_fund",),
-                f"must_fund names {name!r}, which is not an investment.",
+                f"must_fund names {name!r}, which is not an investment."
+                + did_you_mean(name, names),
             )
     model = data.get("model")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise _error(path, lines, ("model",), f"model is the path of a .nc file, got {model!r}.")
+    objective = data.get("objective", "expected_npv")
+    if objective not in OBJECTIVES:
+        raise _error(
+            path,
+            lines,
+            ("objective",),
+            f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}.",
+        )
+    alpha = field.number(data, "alpha", 0.05)
+    if not 0 < alpha < 1:
+        raise _error(path, lines, ("alpha",), f"alpha is a tail share in (0, 1), got {alpha:g}.")
+    cap = field.number(data, "max_loss_probability", None)
+    if cap is not None and not 0 <= cap < 1:
+        raise _error(
+            path,
+            lines,
+            ("max_loss_probability",),
+            f"max_loss_probability is a share in [0, 1), got {cap:g}.",
+        )
+    draws = field.count(data, "draws", 1000, minimum=1)
+    seed = field.count(data, "seed", None, minimum=0)
     return Scenario(
         path=path,
         model=(path.parent / model) if model else None,
         investments=investments,
         finance=finance,
-        budget=float(budget),
-        objective=data.get("objective", "expected_npv"),
-        max_loss_probability=data.get("max_loss_probability"),
-        must_fund=must_fund,
-        alpha=data.get("alpha", 0.05),
-        draws=data.get("draws", 1000),
-        seed=data.get("seed"),
+        budget=field.number(data, "budget", None),
+        objective=objective,
+        max_loss_probability=cap,
+        must_fund=tuple(must_fund),
+        alpha=alpha,
+        draws=draws,
+        seed=seed,
         lines=lines,
     )
+
+
+@dataclass
+class _Fields:
+    """Reads top-level numbers of a scenario, each error pointing at its own key."""
+
+    path: Path
+    lines: dict
+
+    def number(self, data: dict, key: str, default: float | None) -> float | None:
+        value = data.get(key)
+        if value is None:
+            return default
+        try:
+            return as_number(value, key)
+        except (TypeError, ValueError) as err:
+            raise _error(self.path, self.lines, (key,), str(err)) from None
+
+    def count(self, data: dict, key: str, default: int | None, minimum: int) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return default
+        try:
+            return as_count(value, key, minimum=minimum)
+        except (TypeError, ValueError) as err:
+            raise _error(self.path, self.lines, (key,), str(err)) from None
+
+
+def _refuse_repeated_keys(path: Path, node) -> None:
+    """A key written twice in one mapping would silently take the last value: refuse it."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict = {}
+        for key, value in node.value:
+            name = key.value
+            if name in seen:
+                raise ScenarioError(
+                    f"{path}, line {key.start_mark.line + 1}: key {name!r} is written twice in "
+                    f"one mapping (first on line {seen[name]}); keep one."
+                )
+            seen[name] = key.start_mark.line + 1
+            _refuse_repeated_keys(path, value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_repeated_keys(path, item)
 
 
 @dataclass
@@ -202,7 +278,6 @@ def run_scenario(scenario: Scenario, model) -> ScenarioRun:
 
     Everything is computed before anything is written.
     """
-    from exlink.simulate.portfolio import prioritise
     from exlink.simulate.roi import simulate
 
     try:
@@ -213,26 +288,18 @@ def run_scenario(scenario: Scenario, model) -> ScenarioRun:
             draws=scenario.draws,
             random_seed=scenario.seed,
         )
-    except (ValueError, KeyError) as err:
-        text = str(err).strip("'\"")
+    except (ValueError, KeyError, TypeError) as err:
+        text = str(err.args[0] if isinstance(err, KeyError) and err.args else err)
         index = next(
             (i for i, inv in enumerate(scenario.investments) if f"Investment {inv.name!r}" in text),
             None,
         )
         if index is None:
-            raise scenario.error(text, "finance") from None
-        field = next(
-            (
-                key
-                for word, key in (
-                    ("effect on", "effect"),
-                    ("unit", "units"),
-                    ("intervention", "intervention"),
-                )
-                if word in text
-            ),
-            None,
-        )
+            finance = dataclasses.asdict(scenario.finance)
+            field = _field_named(text, finance)
+            raise scenario.error(text, "finance", *([field] if field else [])) from None
+        fields = {f.name: None for f in dataclasses.fields(Investment)}
+        field = _field_named(text, fields)
         raise scenario.error(text, "investments", index, *([field] if field else [])) from None
     try:
         plan = prioritise(
@@ -244,23 +311,30 @@ def run_scenario(scenario: Scenario, model) -> ScenarioRun:
             must_fund=scenario.must_fund,
         )
     except ValueError as err:
-        key = "objective" if "objective" in str(err) else "budget"
-        raise scenario.error(str(err), key) from None
+        keys = {"objective": None, "alpha": None, "max_loss_probability": None, "must_fund": None}
+        raise scenario.error(str(err), _field_named(str(err), keys) or "budget") from None
     return ScenarioRun(result, plan)
 
 
 def write_outputs(tables: dict[str, pd.DataFrame], out: str | Path) -> list[Path]:
-    """Write each table as ``<name>.csv`` in ``out``; returns the files written."""
-    out = Path(out)
+    """Write each table as ``<name>.csv`` in ``out``; returns the files written.
+
+    Every table is written to a temporary file first and renamed only when all
+    are complete: a failure leaves the folder as it was.
+    """
+    out = check_output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, table in tables.items():
-        target = out / f"{name}.csv"
-        temporary = out / f".{name}.csv.part"
-        table.to_csv(temporary, index=False)
-        written.append((temporary, target))
-    for temporary, target in written:
-        temporary.replace(target)
+    try:
+        for name, table in tables.items():
+            target, temporary = out / f"{name}.csv", out / f".{name}.csv.part"
+            written.append((temporary, target))
+            table.to_csv(temporary, index=False)
+        for temporary, target in written:
+            temporary.replace(target)
+    finally:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
     return [target for _, target in written]
 
 
@@ -300,7 +374,15 @@ def _build(path, lines, kind, data: dict, where: tuple):
         return kind(**data)
     except (TypeError, ValueError) as err:
         text = str(err)
-        field = next((key for key in data if key in text), None)
+        field = _field_named(text, data)
         if field is None and "missing" in text:
             text = f"missing field: {text.split('argument: ')[-1]}" if "argument" in text else text
         raise _error(path, lines, (*where, field) if field else where, text) from None
+
+
+def _field_named(text: str, data: dict) -> str | None:
+    """The field an error message is about: the longest key named after its owner's prefix."""
+    if text.startswith(("Investment ", "Finance:")) and ": " in text:
+        text = text.split(": ", 1)[1]
+    keys = sorted((k for k in data if isinstance(k, str)), key=len, reverse=True)
+    return next((k for k in keys if re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text)), None)
