@@ -9,7 +9,13 @@ periods, and simulates the return of candidate investments.
 from exlink import checks, datasets, dims
 from exlink.data import Panel
 from exlink.link_forms import register_link_form
-from exlink.models import ChainModel, ConvergenceWarning, Experiment, IdentificationWarning
+from exlink.models import (
+    ChainModel,
+    ConvergenceError,
+    ConvergenceWarning,
+    Experiment,
+    IdentificationWarning,
+)
 from exlink.priors import Prior
 from exlink.simulate import (
     Finance,
@@ -27,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Chain",
     "ChainModel",
+    "ConvergenceError",
     "ConvergenceWarning",
     "Experiment",
     "Finance",

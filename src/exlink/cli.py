@@ -83,6 +83,7 @@ def _demo(args: argparse.Namespace) -> int:
         random_seed=args.seed,
         progressbar=not args.quiet,
         echo=lambda message: print(message, flush=True),
+        allow_unconverged=args.allow_unconverged,
     )
     summary = done.run.result.summary()
     columns = ["npv_mean", "npv_p05", "npv_p95", "p_loss", "roi", "cost"]
@@ -203,6 +204,7 @@ def _scenario_on_model(args: argparse.Namespace):
     """Read the scenario, load its model, show the model's health, simulate and choose a plan."""
     from exlink.models.chain import ChainModel
     from exlink.models.diagnostics import ConvergenceWarning
+    from exlink.simulate.portfolio import UNCONVERGED_NOTE
     from exlink.simulate.scenario import read_scenario, run_scenario
 
     scenario = read_scenario(args.scenario)
@@ -211,10 +213,15 @@ def _scenario_on_model(args: argparse.Namespace):
         raise ValueError(f"{args.scenario}: name the fitted model with --model or a 'model:' key.")
     print(f"Simulating {len(scenario.investments)} investments on {model_path} ...", flush=True)
     model = ChainModel.load(model_path)
-    print(f"Model health: {model.diagnostics().headline()}", flush=True)
+    health = model.diagnostics()
+    print(f"Model health: {health.headline()}", flush=True)
+    if not health.converged and args.allow_unconverged:
+        print(f"{UNCONVERGED_NOTE} Every output is marked model_converged=False.", flush=True)
     with warnings.catch_warnings():
+        # The health verdict is printed above.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model, run_scenario(scenario, model)
+        run = run_scenario(scenario, model, allow_unconverged=args.allow_unconverged)
+    return model, run
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -286,10 +293,19 @@ def _sampler_arguments(
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _allow_unconverged_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="compute money answers even when the model has not converged (outputs are marked)",
+    )
+
+
 def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments every scenario command takes."""
     parser.add_argument("--scenario", required=True, help="the YAML scenario file")
     parser.add_argument("--model", help="the saved model (.nc); default: the scenario's model")
+    _allow_unconverged_argument(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", default="exlink-demo", help="folder to write into (exlink-demo/)")
     _sampler_arguments(demo, seed=1, draws=1500)
+    _allow_unconverged_argument(demo)
     demo.set_defaults(run=_demo)
     fit = commands.add_parser(
         "fit",

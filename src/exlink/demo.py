@@ -65,6 +65,7 @@ def run_demo(
     random_seed: int = 1,
     progressbar: bool = True,
     echo=print,
+    allow_unconverged: bool = False,
 ) -> DemoRun:
     """Fit the retail bank, simulate its candidate investments and write the report.
 
@@ -80,6 +81,10 @@ def run_demo(
         Show the sampler's progress.
     echo
         Called with each progress message; ``print`` by default.
+    allow_unconverged
+        Simulate and report even when the fit has not converged (the tables
+        and the report then say so); otherwise such a fit stops the demo with
+        a :class:`~exlink.ConvergenceError` after the model is saved.
 
     Returns
     -------
@@ -111,7 +116,7 @@ def run_demo(
     with warnings.catch_warnings():
         # The health verdict is printed above and heads the report.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        run = run_scenario(scenario, model)
+        run = run_scenario(scenario, model, allow_unconverged=allow_unconverged)
     tables = run.tables() | {"effects": model.effects().reset_index(drop=True)}
     files = [model_file, scenario_file, *write_outputs(tables, out)]
     from exlink.report import write_html

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from exlink import __version__, plotting
 from exlink._paths import check_output_file, write_text_atomically
-from exlink.simulate.portfolio import Plan, efficient_frontier
+from exlink.simulate.portfolio import UNCONVERGED_NOTE, Plan, efficient_frontier
 
 if TYPE_CHECKING:
     from exlink.checks import CheckReport
@@ -112,6 +112,11 @@ def write_html(
         f"<p class='muted'>exlink {__version__}; {len(result.names)} investments over "
         f"{result.finance.horizon} periods; {result.npv().sizes['sample']} posterior samples.</p>",
     ]
+    if not result.model_converged:
+        parts.append(
+            f"<p class='verdict bad' id='unconverged'>{html.escape(UNCONVERGED_NOTE)} Every money "
+            "figure below was computed with allow_unconverged; see Model health.</p>"
+        )
 
     verdict = "good" if health.converged else "bad"
     parts += _section(
@@ -120,7 +125,8 @@ def write_html(
         [
             f"<p class='verdict {verdict}'>{html.escape(health.headline())}</p>",
             _identification(health),
-            _table(health.table.sort_values("r_hat", ascending=False).head(10), index=False),
+            "<p class='muted'>The worst element of each sampled quantity, worst first.</p>",
+            _table(health.by_group().head(12), index=False),
         ],
     )
 
@@ -137,14 +143,8 @@ def write_html(
         ],
     )
 
-    broken = effects[(effects["kind"] == "link") & effects["covers_zero"]]
-    note = (
-        "<p>Links whose interval covers zero, possible breaks in the chain: "
-        + ", ".join(html.escape(f"{r.source} -> {r.target}") for r in broken.itertuples())
-        + ".</p>"
-        if len(broken)
-        else "<p>Every link's interval excludes zero.</p>"
-    )
+    note = _link_verdicts(effects)
+    broken = effects[(effects["kind"] == "link") & (effects["verdict"] != "effect")]
     parts += _section(
         "chain",
         "The chain and its effects",
@@ -265,6 +265,33 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
+def _link_verdicts(effects: pd.DataFrame) -> str:
+    """Which links are breaks and which the data say little about, in words."""
+    links = effects[effects["kind"] == "link"]
+
+    def names(verdict: str) -> str:
+        rows = links[links["verdict"] == verdict]
+        return ", ".join(html.escape(f"{r.source} -> {r.target}") for r in rows.itertuples())
+
+    parts = []
+    if names("break"):
+        parts.append(
+            "Breaks in the chain (the data rule out an effect of practical size): "
+            f"{names('break')}."
+        )
+    if names("unclear"):
+        parts.append(f"Links the data say too little about: {names('unclear')}.")
+    if not parts:
+        parts.append("Every link has an effect of practical size.")
+    return (
+        "<p>"
+        + " ".join(parts)
+        + " <span class='muted'>Practical size: the region of practical equivalence in the "
+        "effects table's <code>rope</code> column (by default, a one-SD change of the source "
+        "moving the target by a tenth of its SD).</span></p>"
+    )
+
+
 def _identification(health) -> str:
     if not health.identification:
         return "<p>No identification warnings: every effect is informed by the data.</p>"
@@ -325,7 +352,7 @@ def _caveats(health, broken: pd.DataFrame, checks: CheckReport | None = None) ->
         )
     if len(broken):
         items.append(
-            "Some links may be broken: investments whose value runs through them carry "
-            "that uncertainty in their NPV intervals."
+            "Some links are breaks or unclear (see The chain and its effects): investments "
+            "whose value runs through them carry that uncertainty in their NPV intervals."
         )
     return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"

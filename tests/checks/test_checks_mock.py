@@ -115,7 +115,9 @@ def test_check_all_and_the_report_section(fitted, tmp_path):
     with pytest.raises(ValueError, match="factors"):
         checks.prior_sensitivity(fitted, factors=(1.0,))
     investments = [xl.Investment("more", intervention="coaching", cost_upfront=1.0)]
-    result = xl.simulate(fitted, investments, xl.Finance(horizon=6), draws=20, random_seed=1)
+    result = xl.simulate(
+        fitted, investments, xl.Finance(horizon=6), draws=20, random_seed=1, allow_unconverged=True
+    )
     text = _html(fitted, result, tmp_path, report)
     section = text.split("<section id='checks'>")[1].split("</section>")[0]
     assert "placebo_in_time" in section and "reverse_direction" in section
@@ -135,7 +137,9 @@ def test_a_failed_check_is_said_in_the_report(fitted, tmp_path):
     failing = checks.CheckReport({"reverse_direction": checks.reverse_direction(reverse)})
     assert not failing.passed and "FAILED" in repr(failing)
     investments = [xl.Investment("more", intervention="coaching", cost_upfront=1.0)]
-    result = xl.simulate(fitted, investments, xl.Finance(horizon=6), draws=20, random_seed=1)
+    result = xl.simulate(
+        fitted, investments, xl.Finance(horizon=6), draws=20, random_seed=1, allow_unconverged=True
+    )
     text = _html(fitted, result, tmp_path, failing)
     assert "1 check(s) FAILED: reverse_direction on engagement -&gt; nps" in text
     assert "Some falsification checks failed" in text

@@ -248,7 +248,12 @@ def test_effects_table(mocked):
         "r_hat",
         "ess_bulk",
         "covers_zero",
+        "rope",
+        "p_practical",
+        "verdict",
     ]
+    assert set(table["verdict"]) <= {"effect", "break", "unclear"}
+    assert table["rope"].gt(0).all()
     assert (table["kind"] == "link").sum() == 4 and (table["kind"] == "intervention").sum() == 4
     assert (table["kind"] == "moderation").sum() == 2
     row = table[(table.source == "nps") & (table.target == "retention")].iloc[0]

@@ -8,8 +8,12 @@ from exlink.dims import HORIZON, INVESTMENT
 from exlink.simulate.roi import SAMPLE, RoiResult
 
 
-def true_posterior(sim, n_samples: int = 4) -> xl.ChainModel:
-    """A model whose 'posterior' holds the generator's true parameters in every sample."""
+def true_posterior(sim, n_samples: int = 4, chains: int = 2) -> xl.ChainModel:
+    """A model whose 'posterior' holds the generator's true parameters in every sample.
+
+    A point mass at the truth: with two or more chains it passes the health
+    check (nothing varies, so nothing fails); with one chain it does not.
+    """
     model = xl.ChainModel(sim.chain).build(sim.panel())
     design = model._design
     truth = sim.truth
@@ -30,7 +34,8 @@ def true_posterior(sim, n_samples: int = 4) -> xl.ChainModel:
     def const(values, dim):
         values = np.asarray(values, dtype=float)
         return xr.DataArray(
-            np.broadcast_to(values, (1, n_samples, len(values))).copy(), dims=("chain", "draw", dim)
+            np.broadcast_to(values, (chains, n_samples, len(values))).copy(),
+            dims=("chain", "draw", dim),
         )
 
     beta_original = [lk.coef for lk in truth.links]

@@ -34,7 +34,11 @@ def result(exact):
 
 def test_chain_diagram_draws_every_stage_and_edge(sim, exact):
     effects = exact.effects()
-    effects.loc[effects["target"] == "retention", ["lower", "covers_zero"]] = [-1.0, True]
+    effects.loc[effects["target"] == "retention", ["lower", "covers_zero", "verdict"]] = [
+        -1.0,
+        True,
+        "unclear",
+    ]
     fig = plotting.chain_diagram(sim.chain, effects)
     ax = fig.axes[0]
     nodes = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("node:")]
@@ -113,7 +117,16 @@ def test_frontier_figure(result):
 def test_tornado_from_sensitivity(exact):
     investment = xl.Investment("rollout", intervention="coaching", cost_upfront=2.0, duration=6)
     table = npv_sensitivity(exact, investment, xl.Finance(horizon=12, margin=0.4), draws=None)
-    assert list(table.columns) == ["assumption", "low", "high", "npv_low", "npv_high", "npv_base"]
+    assert list(table.columns) == [
+        "assumption",
+        "low",
+        "high",
+        "npv_low",
+        "npv_high",
+        "npv_base",
+        "model_converged",
+    ]
+    assert table["model_converged"].all()
     assert set(table["assumption"]) == {"discount_rate", "margin", "horizon", "fade"}
     margin = table.set_index("assumption").loc["margin"]
     assert margin["npv_low"] < margin["npv_base"] < margin["npv_high"]

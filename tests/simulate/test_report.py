@@ -4,6 +4,7 @@ import subprocess
 
 import matplotlib.image
 import pytest
+from posteriors import true_posterior
 
 import exlink as xl
 from exlink.report import SECTIONS, write_html
@@ -54,13 +55,28 @@ def test_figures_are_also_saved_as_files_when_asked(page):
 
 def test_content_speaks_of_this_model(page):
     text, plan, _ = page
-    assert "Not converged" in text and "class='verdict bad'" in text
-    assert "The sampler did not converge" in text
+    assert "Converged" in text and "class='verdict good'" in text
+    assert "The sampler did not converge" not in text and "id='unconverged'" not in text
     for name in plan.selected:
         assert name in text
     assert "<td>engagement</td>" in text and "<td>nps</td>" in text
-    assert "Every link's interval excludes zero" in text or "possible breaks" in text
+    assert (
+        "Every link has an effect of practical size" in text
+        or "Breaks in the chain" in text
+        or "too little about" in text
+    )
     assert "discount_rate" in text and "leavers_avoided" in text
+
+
+def test_a_report_on_an_unconverged_model_says_so_at_the_top(sim, tmp_path):
+    model = true_posterior(sim, chains=1)
+    investments = [xl.Investment("rollout", intervention="coaching", cost_upfront=2.0)]
+    result = xl.simulate(model, investments, xl.Finance(horizon=6), allow_unconverged=True)
+    text = write_html(model, result, tmp_path / "r.html").read_text()
+    banner = text.index("id='unconverged'")
+    assert banner < text.index("<section id='health'>")
+    assert "Not converged" in text and "The sampler did not converge" in text
+    assert "computed on a model that has not converged" in text
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,6 +8,7 @@ import exlink as xl
 from exlink.datasets import make_service_chain
 from exlink.dims import HORIZON
 from exlink.simulate.roi import SAMPLE
+from exlink.simulate.sensitivity import npv_sensitivity
 
 pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 
@@ -66,7 +67,8 @@ def test_new_investment_draws_from_its_range_and_lever(exact):
     wide = xl.Investment("app", effect={"engagement": (1.0, 4.0)}, ramp=1.0)
     result = xl.simulate(exact, [wide], fin, random_seed=3)
     effect = result.paths("engagement").sel(investment="app").isel({HORIZON: 0}).values
-    assert len(np.unique(effect)) == 4
+    samples = exact.idata.posterior.sizes["chain"] * exact.idata.posterior.sizes["draw"]
+    assert len(np.unique(effect)) == samples
     informed = xl.Investment("app", lever="people", effect={"engagement": (1.0, 4.0)}, ramp=1.0)
     many = xl.simulate(_repeat(exact, 400), [informed], fin, draws=None, random_seed=4)
     values = many.paths("engagement").isel({HORIZON: 0}).values.ravel()
@@ -218,7 +220,58 @@ def test_attrition_cost_to_serve_and_growth_become_money():
     assert result.summary().loc["c", "leavers_avoided"] == pytest.approx(leavers)
 
 
+@pytest.fixture(scope="module")
+def unconverged(sim):
+    """The point mass at the truth, in one chain: one chain cannot show convergence."""
+    return true_posterior(sim, chains=1)
+
+
+def test_money_is_refused_on_an_unconverged_model_with_the_reason_and_the_fix(unconverged):
+    assert not unconverged.diagnostics().converged
+    investment = xl.Investment("a", intervention="coaching", cost_upfront=1.0)
+    with pytest.raises(xl.ConvergenceError) as refused:
+        xl.simulate(unconverged, [investment], xl.Finance(horizon=3))
+    message = str(refused.value)
+    assert "not converged" in message and "one chain" in message
+    assert "sample at least 2 chains" in message
+    assert "allow_unconverged=True" in message and "--allow-unconverged" in message
+    with pytest.raises(xl.ConvergenceError):
+        npv_sensitivity(unconverged, investment, xl.Finance(horizon=3))
+
+
 @pytest.mark.filterwarnings("default::exlink.ConvergenceWarning")
-def test_simulating_an_unconverged_model_warns(exact):
+def test_money_allowed_on_an_unconverged_model_is_marked_everywhere(unconverged):
+    investments = [
+        xl.Investment("a", intervention="coaching", cost_upfront=1.0),
+        xl.Investment("b", intervention="scheduling_tool", cost_upfront=1.0),
+    ]
     with pytest.warns(xl.ConvergenceWarning, match="not converged"):
-        xl.simulate(exact, [xl.Investment("a", intervention="coaching")], xl.Finance(horizon=3))
+        result = xl.simulate(
+            unconverged, investments, xl.Finance(horizon=3), allow_unconverged=True
+        )
+    assert result.model_converged is False
+    assert result.model_health.startswith("Not converged")
+    assert not result.summary()["model_converged"].any()
+    assert not result.cashflows()["model_converged"].any()
+    plan = xl.prioritise(result, budget=30.0)
+    assert plan.model_converged is False
+    assert not plan.table["model_converged"].any()
+    assert repr(plan).startswith("WARNING: computed on a model that has not converged")
+    frontier = xl.efficient_frontier(result, [1.0, 30.0])
+    assert not frontier["model_converged"].any()
+    assert "WARNING" in repr(xl.value_of_information(result))
+    with pytest.warns(xl.ConvergenceWarning):
+        table = npv_sensitivity(
+            unconverged, investments[0], xl.Finance(horizon=3), allow_unconverged=True
+        )
+    assert not table["model_converged"].any()
+
+
+def test_money_on_a_converged_model_is_marked_converged(exact):
+    result = xl.simulate(
+        exact, [xl.Investment("a", intervention="coaching")], xl.Finance(horizon=3)
+    )
+    assert result.model_converged is True
+    assert result.summary()["model_converged"].all()
+    plan = xl.prioritise(result, budget=10.0)
+    assert plan.model_converged and not repr(plan).startswith("WARNING")

@@ -44,7 +44,7 @@ def folder(tmp_path_factory):
     return folder
 
 
-def run(folder, text, out="results"):
+def run(folder, text, out="results", extra=()):
     (folder / "plan.yaml").write_text(textwrap.dedent(text))
     return subprocess.run(
         [
@@ -56,6 +56,7 @@ def run(folder, text, out="results"):
             str(folder / "plan.yaml"),
             "--out",
             str(folder / out),
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -67,14 +68,32 @@ def test_good_scenario_writes_tables_and_prints_the_plan(folder):
     result = run(folder, GOOD)
     assert result.returncode == 0, result.stderr
     assert "Plan (expected_npv, budget 200): fund" in result.stdout
-    assert "Model health: Not converged" in result.stdout
+    assert "Model health: Converged" in result.stdout
     summary = pd.read_csv(folder / "results" / "summary.csv")
+    assert summary["model_converged"].all()
     assert list(summary["investment"]) == ["coaching_rollout", "recognition_app", "north_redesign"]
     assert {"npv_mean", "p_loss", "cvar_05", "cx_change", "ex_change"} <= set(summary.columns)
     plan = pd.read_csv(folder / "results" / "plan.csv")
     assert plan["funded"].dtype == bool and plan["cost"].sum() > 0
     flows = pd.read_csv(folder / "results" / "cashflows.csv")
     assert set(flows["component"]) >= {"net", "costs"}
+
+
+def test_an_unconverged_model_is_refused_unless_allowed_and_then_marked(folder):
+    sim = make_service_chain(n_units=12, n_periods=10, seed=5)
+    true_posterior(sim, chains=1).save(folder / "one_chain.nc")
+    text = GOOD.replace("model: model.nc", "model: one_chain.nc")
+    refused = run(folder, text, out="refused")
+    assert refused.returncode == 1
+    assert "not converged" in refused.stderr and "--allow-unconverged" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (folder / "refused").exists()
+    allowed = run(folder, text, out="allowed", extra=["--allow-unconverged"])
+    assert allowed.returncode == 0, allowed.stderr
+    assert "WARNING: computed on a model that has not converged" in allowed.stdout
+    for name in ("summary", "plan", "cashflows"):
+        table = pd.read_csv(folder / "allowed" / f"{name}.csv")
+        assert not table["model_converged"].any(), name
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import xarray as xr
 from exlink.data import Panel
 from exlink.dims import INTERVENTION
 from exlink.models.design import ChainDesign
-from exlink.models.diagnostics import ConvergenceWarning
+from exlink.models.diagnostics import EFFECT_PARAMETERS, ConvergenceWarning
 from exlink.models.prior_set import prior_elements
 from exlink.priors import Prior
 from exlink.spec import Chain, Intervention
@@ -110,7 +110,8 @@ def refit(
         warnings.simplefilter("ignore", ConvergenceWarning)
         fresh.fit(panel, **settings)
     health = fresh.diagnostics()
-    mixed = health.table["r_hat"].isna().all() or health.table["r_hat"].max() <= REFIT_MAX_RHAT
+    effects = health.table[health.table["parameter"].isin(EFFECT_PARAMETERS)]
+    mixed = effects["r_hat"].isna().all() or effects["r_hat"].max() <= REFIT_MAX_RHAT
     if mixed and not health.divergences:
         return fresh, ""
     return fresh, "the check's refit did not mix well (R-hat or divergences), so read it with care"

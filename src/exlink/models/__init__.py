@@ -4,11 +4,17 @@ This is the only layer of exlink that touches PyMC.
 """
 
 from exlink.models.chain import ChainModel
-from exlink.models.diagnostics import ConvergenceWarning, Diagnostics, IdentificationWarning
+from exlink.models.diagnostics import (
+    ConvergenceError,
+    ConvergenceWarning,
+    Diagnostics,
+    IdentificationWarning,
+)
 from exlink.models.experiments import Experiment
 
 __all__ = [
     "ChainModel",
+    "ConvergenceError",
     "ConvergenceWarning",
     "Diagnostics",
     "Experiment",

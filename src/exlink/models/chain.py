@@ -26,7 +26,7 @@ from exlink.models.experiments import Experiment, experiments_from_table
 from exlink.models.graph import build_graph
 from exlink.models.identification import draw_priors
 from exlink.models.prior_set import PriorSet
-from exlink.models.sampling import run_sampler
+from exlink.models.sampling import exact_arithmetic, run_sampler
 from exlink.priors import Prior
 from exlink.spec import Chain
 
@@ -342,24 +342,46 @@ class ChainModel:
         """
         return diagnose(self._require_idata(), self._require_design())
 
-    def effects(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+    def effects(
+        self, hdi_prob: float = 0.9, rope: float | Mapping[str, float] = summaries.DEFAULT_ROPE
+    ) -> pd.DataFrame:
         """Every link and intervention effect on the original scale of its stages.
+
+        Each effect is judged against a region of practical equivalence
+        (ROPE): effects smaller than it do not matter for decisions. An
+        interval inside it is a *break* in the chain (the data rule out an
+        effect of practical size); an interval that overlaps its edge is
+        *unclear* (the data say too little), which an interval covering zero
+        alone cannot tell apart.
 
         Parameters
         ----------
         hdi_prob
             Probability mass of the highest-density interval.
+        rope
+            Half-width of the region of practical equivalence. A number is
+            standardised: a one-SD change of the source (a full rollout, for
+            an intervention) moving the target by less than ``rope`` target
+            SDs is negligible (0.1 by default). A mapping gives it per label
+            in the effect's own units, for example ``{"engagement -> nps":
+            0.2}`` (NPS points per engagement point) or ``{"coaching ->
+            engagement": 1.0}`` (engagement points); the others keep the
+            default.
 
         Returns
         -------
         pandas.DataFrame
             One row per link, intervention effect and moderation, with
             ``kind``, ``source``, ``target``, ``lag``, ``mean``, ``sd``,
-            ``lower``, ``upper``, ``p_positive``, ``r_hat``, ``ess_bulk`` and
-            ``covers_zero`` (the interval holds 0: no clear effect, a possible
-            break in the chain).
+            ``lower``, ``upper``, ``p_positive``, ``r_hat``, ``ess_bulk``,
+            ``covers_zero`` (the interval holds 0), ``rope`` (the half-width,
+            in the effect's units), ``p_practical`` (posterior probability
+            that the effect's size exceeds it) and ``verdict``: ``"effect"``,
+            ``"break"`` or ``"unclear"``.
         """
-        return summaries.effects_table(self.chain, self._require_idata(), hdi_prob)
+        return summaries.effects_table(
+            self.chain, self._require_idata(), hdi_prob, self._require_design(), rope
+        )
 
     def total_effects(self, horizon: int = 24) -> xr.Dataset:
         """Effect of a permanent full rollout of each intervention on every stage, by horizon.
@@ -485,11 +507,13 @@ class ChainModel:
 def _quiet_potentials() -> Iterator[None]:
     """Silence PyMC's note that Potentials are ignored by predictive sampling.
 
+    Compilation inside runs under :func:`~exlink.models.sampling.exact_arithmetic`.
+
     The Potentials only carry the likelihood of imputed stage values: prior
     predictive draws of those use the stage's own spread instead, and posterior
     predictive draws condition on their posterior values, which already
     include the Potentials.
     """
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), exact_arithmetic():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import arviz as az
@@ -24,11 +25,20 @@ EFFECT_PARAMETERS = (
     "reference_std",
     "curvature_std",
 )
-"""Parameters whose convergence a money decision depends on."""
+"""The effects themselves, on the scale money is computed from."""
 
 
 class ConvergenceWarning(UserWarning):
     """The sampler did not converge well enough to trust the effects."""
+
+
+class ConvergenceError(ValueError):
+    """A money answer was asked of a model that has not converged.
+
+    Refit as the message advises, or pass ``allow_unconverged=True``
+    (``--allow-unconverged`` on the command line) to compute it anyway; such
+    results are marked as computed on an unconverged model.
+    """
 
 
 class IdentificationWarning(UserWarning):
@@ -37,13 +47,19 @@ class IdentificationWarning(UserWarning):
 
 @dataclass
 class Diagnostics:
-    """R-hat, effective sample size and divergences, with a verdict.
+    """R-hat, effective sample size and divergences of every sampled quantity, with a verdict.
+
+    The standard of Vehtari et al. (2021) is applied to every free parameter
+    and every deterministic of the posterior (effects, spreads, unit and
+    period effects, imputed values): R-hat <= 1.01, bulk and tail ESS >= 400,
+    and no divergent transition.
 
     Attributes
     ----------
     table
-        One row per effect parameter element: ``parameter``, ``element``,
-        ``r_hat``, ``ess_bulk``, ``ess_tail``.
+        One row per element of every sampled quantity: ``parameter``,
+        ``element``, ``r_hat``, ``ess_bulk``, ``ess_tail``. Quantities that do
+        not vary over the draws (R-hat undefined) are left out.
     divergences
         Divergent transitions after tuning (``None`` if the sampler did not
         report them).
@@ -67,15 +83,45 @@ class Diagnostics:
 
     @property
     def converged(self) -> bool:
-        """True when R-hat <= 1.01, bulk ESS >= 400 on every effect, and no divergence."""
+        """True when every sampled quantity meets the standard and nothing diverged."""
         return not self.problems
+
+    def by_group(self) -> pd.DataFrame:
+        """The worst element of each sampled quantity: one row per parameter, worst first.
+
+        Columns ``parameter``, ``elements``, ``worst_element`` (largest R-hat),
+        ``r_hat`` (largest), ``ess_bulk`` and ``ess_tail`` (smallest) and
+        ``failing`` (elements outside the standard).
+        """
+        columns = ["parameter", "elements", "worst_element", "r_hat", "ess_bulk", "ess_tail"]
+        if not len(self.table):
+            return pd.DataFrame(columns=[*columns, "failing"])
+        table = self.table.assign(failing=_failing(self.table))
+        rows = []
+        for name, group in table.groupby("parameter", sort=False):
+            worst = group.loc[group["r_hat"].fillna(-np.inf).idxmax()]
+            rows.append(
+                {
+                    "parameter": name,
+                    "elements": len(group),
+                    "worst_element": worst["element"],
+                    "r_hat": group["r_hat"].max(),
+                    "ess_bulk": group["ess_bulk"].min(),
+                    "ess_tail": group["ess_tail"].min(),
+                    "failing": int(group["failing"].sum()),
+                }
+            )
+        out = pd.DataFrame(rows)
+        return out.sort_values(["r_hat", "ess_bulk"], ascending=[False, True]).reset_index(
+            drop=True
+        )
 
     def headline(self) -> str:
         """One paragraph: the verdict and what to try."""
         if self.converged:
             return (
-                f"Converged: {self.chains} chains x {self.draws} draws, R-hat <= {MAX_RHAT}, "
-                f"bulk ESS >= {MIN_ESS} on every effect, no divergences."
+                f"Converged: {self.chains} chains x {self.draws} draws; every sampled quantity "
+                f"has R-hat <= {MAX_RHAT} and bulk and tail ESS >= {MIN_ESS}; no divergences."
             )
         return (
             "Not converged, do not use these effects for decisions yet: "
@@ -91,7 +137,7 @@ class Diagnostics:
             tips.append("sample at least 2 chains (4 is better)")
         if self.divergences:
             tips.append("fit(..., target_accept=0.95), or tighter priors on the spreads")
-        if (self.table["r_hat"] > MAX_RHAT).any() or (self.table["ess_bulk"] < MIN_ESS).any():
+        if _failing(self.table).any():
             tips.append("more tuning and draws (fit(tune=2000, draws=2000))")
             tips.append("check effects with wide intervals: they may not be identified")
         return "; ".join(tips) or "more draws"
@@ -103,18 +149,50 @@ class Diagnostics:
         return "Identification: " + "; ".join(self.identification) + "."
 
     def __repr__(self) -> str:
-        worst = self.table.sort_values("r_hat", ascending=False).head(5)
+        worst = self.by_group().head(6)
         note = self.identification_note()
         return (
             f"{self.headline()}\n"
             + (f"\n{note}\n" if note else "")
-            + "\nWorst R-hat:\n"
-            + worst.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+            + "\nWorst element of each quantity:\n"
+            + worst.to_string(
+                index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
+            )
         )
 
 
+def require_convergence(health: Diagnostics, what: str, allow_unconverged: bool) -> None:
+    """Refuse ``what`` on an unconverged model unless allowed; warn when allowed.
+
+    Raises
+    ------
+    ConvergenceError
+        The model failed the health check and ``allow_unconverged`` is false.
+
+    Warns
+    -----
+    ConvergenceWarning
+        The model failed the health check and ``allow_unconverged`` is true.
+    """
+    if health.converged:
+        return
+    reason = "; ".join(health.problems)
+    if not allow_unconverged:
+        raise ConvergenceError(
+            f"{what} refused: the model has not converged ({reason}). Refit; try: "
+            f"{health.advice()}. To compute it anyway, marked as unconverged, pass "
+            "allow_unconverged=True (on the command line: --allow-unconverged)."
+        )
+    warnings.warn(
+        f"{what} on a model that has not converged ({reason}); the results are marked "
+        "as unconverged and should not drive decisions.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
 def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnostics:
-    """Judge convergence of a fitted chain model's posterior, and its identification.
+    """Judge convergence of every sampled quantity of a posterior, and its identification.
 
     Parameters
     ----------
@@ -124,53 +202,83 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
         The model's design; without it, identification is not judged.
     """
     posterior = idata.posterior.to_dataset()
-    names = [n for n in EFFECT_PARAMETERS if n in posterior]
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    rows = []
-    for name in names:
-        values = posterior[name]
-        dim = next((d for d in values.dims if d not in ("chain", "draw")), None)
-        r_hat = (
-            az.rhat(values) if chains > 1 else xr.full_like(values.isel(chain=0, draw=0), np.nan)
+    table = (
+        pd.concat(
+            [_rows(name, posterior[name], chains) for name in posterior.data_vars],
+            ignore_index=True,
         )
-        bulk = az.ess(values, method="bulk")
-        tail = az.ess(values, method="tail")
-        labels = values[dim].values.tolist() if dim else [name]
-        for i, label in enumerate(labels):
-            pick = {dim: i} if dim else {}
-            rows.append(
-                {
-                    "parameter": name,
-                    "element": label,
-                    "r_hat": float(r_hat.isel(pick)),
-                    "ess_bulk": float(bulk.isel(pick)),
-                    "ess_tail": float(tail.isel(pick)),
-                }
-            )
-    table = pd.DataFrame(rows, columns=["parameter", "element", "r_hat", "ess_bulk", "ess_tail"])
+        if posterior.data_vars
+        else pd.DataFrame()
+    )
+    table = table.reindex(columns=["parameter", "element", "r_hat", "ess_bulk", "ess_tail"])
     divergences = None
     if "sample_stats" in idata.children and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].sum())
     problems = []
     if chains < 2:
         problems.append("one chain cannot show convergence")
-    bad_rhat = table[table["r_hat"] > MAX_RHAT]
-    if len(bad_rhat):
-        problems.append(f"R-hat above {MAX_RHAT} for {_names(bad_rhat)}")
-    low_ess = table[table["ess_bulk"] < MIN_ESS]
-    if len(low_ess):
-        problems.append(f"bulk ESS below {MIN_ESS} for {_names(low_ess)}")
+    for criterion, bad, column, worst in (
+        (f"R-hat above {MAX_RHAT}", table["r_hat"] > MAX_RHAT, "r_hat", "highest"),
+        (f"bulk ESS below {MIN_ESS}", table["ess_bulk"] < MIN_ESS, "ess_bulk", "lowest"),
+        (f"tail ESS below {MIN_ESS}", table["ess_tail"] < MIN_ESS, "ess_tail", "lowest"),
+    ):
+        if bad.any():
+            problems.append(_problem(criterion, table[bad], column, worst))
     if divergences:
         problems.append(f"{divergences} divergent transitions")
     identification = identification_warnings(design, idata) if design is not None else []
     return Diagnostics(table, divergences, chains, draws, problems, identification)
 
 
-def _names(rows: pd.DataFrame, most: int = 4) -> str:
-    labels = [
-        f"{p}[{e}]" if p != e else p
-        for p, e in zip(rows["parameter"], rows["element"], strict=True)
-    ]
-    return ", ".join(labels[:most]) + (
-        f" and {len(labels) - most} more" if len(labels) > most else ""
+def _rows(name: str, values: xr.DataArray, chains: int) -> pd.DataFrame:
+    """One row per element of a posterior quantity that varies over the draws."""
+    element_dims = [d for d in values.dims if d not in ("chain", "draw")]
+    stacked = values.stack(element=element_dims) if element_dims else values.expand_dims("element")
+    stacked = stacked.transpose("chain", "draw", "element")
+    draws = stacked.values.astype(float)
+    if draws.size == 0:
+        return pd.DataFrame()
+    varies = np.ptp(draws.reshape(-1, draws.shape[-1]), axis=0) > 0
+    if not varies.any():
+        return pd.DataFrame()
+    kept = stacked.isel(element=np.flatnonzero(varies))
+    if chains > 1:
+        r_hat = np.asarray(az.rhat(kept, sample_dims=["chain", "draw"]))
+    else:
+        r_hat = np.full(kept.sizes["element"], np.nan)
+    bulk = np.asarray(az.ess(kept, sample_dims=["chain", "draw"], method="bulk"))
+    tail = np.asarray(az.ess(kept, sample_dims=["chain", "draw"], method="tail"))
+    labels = [_label(v) for v in kept["element"].values] if element_dims else [name]
+    return pd.DataFrame(
+        {
+            "parameter": name,
+            "element": labels,
+            "r_hat": r_hat,
+            "ess_bulk": bulk,
+            "ess_tail": tail,
+        }
     )
+
+
+def _label(value) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _failing(table: pd.DataFrame) -> pd.Series:
+    return (
+        (table["r_hat"] > MAX_RHAT) | (table["ess_bulk"] < MIN_ESS) | (table["ess_tail"] < MIN_ESS)
+    )
+
+
+def _problem(criterion: str, rows: pd.DataFrame, column: str, worst: str) -> str:
+    """One short phrase: how many elements of how many quantities fail, and the worst."""
+    pick = rows[column].idxmax() if worst == "highest" else rows[column].idxmin()
+    parameter, element, value = rows.loc[pick, ["parameter", "element", column]]
+    label = f"{parameter}[{element}]" if parameter != element else parameter
+    shown = f"{value:.3f}" if column == "r_hat" else f"{value:.0f}"
+    n, k = len(rows), rows["parameter"].nunique()
+    where = f"{n} element{'s' * (n > 1)} of {k} quantit{'ies' if k > 1 else 'y'}"
+    return f"{criterion} in {where} ({worst} {label}: {shown})"

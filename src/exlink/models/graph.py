@@ -10,7 +10,8 @@ For stage ``j``, unit ``u``, period ``t``, all on the stage's standardised scale
 ``a[j]`` and ``tau[j]`` are zero-sum normals with spreads ``unit_sd[j]`` and
 ``period_sd[j]``, so unit and period effects are identified apart from the
 intercept. Unit effects are centred (many periods per unit pin each one down,
-where a centred form samples best); period effects are non-centred. ``e`` is
+where a centred form samples best); period effects are centred when many units
+inform each period and non-centred otherwise (see ``_period_effects``). ``e`` is
 the exposure of :mod:`exlink.transforms` with estimated adoption and fade
 rates. Pooled
 intervention effects are ``gamma ~ Normal(lever_mean[lever], lever_sd[lever])``,
@@ -65,10 +66,7 @@ def build_graph(
         unit_sd = _group("unit_sd", priors, STAGE, coords)
         period_sd = _group("period_sd", priors, STAGE, coords)
         unit_effect = pm.ZeroSumNormal("unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT))
-        period_raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(STAGE, PERIOD))
-        period_effect = pm.Deterministic(
-            "period_effect", period_sd[:, None] * period_raw, dims=(STAGE, PERIOD)
-        )
+        period_effect = _period_effects(period_sd, n_units)
 
         beta = _group("beta", priors, "link", coords)
         nonlinear = {label: i for i, label in enumerate(coords["nonlinear_link"])}
@@ -140,6 +138,28 @@ def build_graph(
                 observed=experiment.lift / scale,
             )
     return model, mu_out
+
+
+CENTRED_PERIODS_FROM_UNITS = 30
+"""Period effects are centred when at least this many units inform each period."""
+
+
+def _period_effects(period_sd: pt.TensorVariable, n_units: int) -> pt.TensorVariable:
+    """Zero-sum period effects of every stage, with spreads ``period_sd``.
+
+    Each period effect is informed by every unit's observation in that
+    period. With many units the likelihood pins it down far more tightly than
+    its spread does, and the centred form samples best: its draws barely
+    depend on ``period_sd``. The non-centred form would then tie every
+    period's raw value to ``period_sd`` and mix worse the more units there
+    are. With few units the prior dominates, and the non-centred form avoids
+    the funnel between the effects and their spread.
+    ``benchmarks/convergence.py`` measures both.
+    """
+    if n_units >= CENTRED_PERIODS_FROM_UNITS:
+        return pm.ZeroSumNormal("period_effect", sigma=period_sd[:, None], dims=(STAGE, PERIOD))
+    raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(STAGE, PERIOD))
+    return pm.Deterministic("period_effect", period_sd[:, None] * raw, dims=(STAGE, PERIOD))
 
 
 def _group(name: str, priors: PriorSet, dim: str, coords: dict) -> pt.TensorVariable:

@@ -27,6 +27,7 @@ import xarray as xr
 
 from exlink.models.design import ChainDesign
 from exlink.models.fixed_effects import shifted
+from exlink.models.sampling import exact_arithmetic
 from exlink.rollouts import rollout_variation
 
 MIN_CONTRACTION = 0.1
@@ -48,7 +49,7 @@ def draw_priors(model: pm.Model, random_seed: int | None, draws: int = 2000) -> 
     level = forward_log.level
     forward_log.setLevel(logging.WARNING)  # no "Sampling: [...]" line after the fit's own
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), exact_arithmetic():
             warnings.filterwarnings("ignore", message="The effect of Potentials")
             prior = pm.sample_prior_predictive(
                 draws=draws, model=model, var_names=names, random_seed=random_seed

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from exlink._names import unknown_name_message
+from exlink._values import as_number
 from exlink.dims import PERIOD, STAGE, UNIT
 from exlink.models.design import ChainDesign
 from exlink.spec import Chain
@@ -26,26 +29,52 @@ EFFECT_COLUMNS = [
     "r_hat",
     "ess_bulk",
     "covers_zero",
+    "rope",
+    "p_practical",
+    "verdict",
 ]
 
+DEFAULT_ROPE = 0.1
+"""Default half-width of the region of practical equivalence, standardised: an
+effect is negligible when a one-SD change of its source (a full rollout, for an
+intervention) moves the target by less than a tenth of the target's SD."""
 
-def effects_table(chain: Chain, idata: xr.DataTree, hdi_prob: float) -> pd.DataFrame:
-    """One row per link, intervention effect and moderation, on the original scale."""
+VERDICTS = {
+    "effect": "the interval lies outside the region of practical equivalence",
+    "break": "the interval lies inside the region: the data rule out an effect of practical size",
+    "unclear": "the interval overlaps the region's edge: the data say too little to tell",
+}
+"""What each value of the effects table's ``verdict`` column means."""
+
+
+def effects_table(
+    chain: Chain,
+    idata: xr.DataTree,
+    hdi_prob: float,
+    design: ChainDesign | None = None,
+    rope: float | Mapping[str, float] = DEFAULT_ROPE,
+) -> pd.DataFrame:
+    """One row per link, intervention effect and moderation, on the original scale.
+
+    With a design, each row also gets its region of practical equivalence
+    (``rope``, see :func:`practical_sizes`), the posterior probability that
+    the effect is larger than it (``p_practical``) and a ``verdict`` (see
+    :data:`VERDICTS`).
+    """
     if not 0 < hdi_prob < 1:
         raise ValueError(f"hdi_prob must be between 0 and 1, got {hdi_prob}.")
+    sizes = practical_sizes(chain, design, rope) if design is not None else {}
     posterior = idata.posterior.to_dataset()
     rows = []
     for i, link in enumerate(chain.links):
-        rows.append(
-            _row(
-                "link", link.source, link.target, link.lag, posterior["beta"].isel(link=i), hdi_prob
-            )
-        )
+        draws = posterior["beta"].isel(link=i)
+        row = _row("link", link.source, link.target, link.lag, draws, hdi_prob)
+        rows.append(_judge(row, draws, sizes.get(link.label)))
     effects = [(k, t) for k in chain.interventions for t in k.targets]
     for i, (k, target) in enumerate(effects):
-        rows.append(
-            _row("intervention", k.name, target, 0, posterior["gamma"].isel(effect=i), hdi_prob)
-        )
+        draws = posterior["gamma"].isel(effect=i)
+        row = _row("intervention", k.name, target, 0, draws, hdi_prob)
+        rows.append(_judge(row, draws, sizes.get(f"{k.name} -> {target}")))
     for name, dim, items in (
         ("link_moderation", "moderated_link", [lk for lk in chain.links if lk.moderator]),
         ("effect_moderation", "moderated_effect", [(k, t) for k, t in effects if k.moderator]),
@@ -55,16 +84,75 @@ def effects_table(chain: Chain, idata: xr.DataTree, hdi_prob: float) -> pd.DataF
                 source, target, lag = item.moderator, item.label, item.lag
             else:
                 source, target, lag = item[0].moderator, f"{item[0].name} -> {item[1]}", 0
-            rows.append(
-                _row("moderation", source, target, lag, posterior[name].isel({dim: i}), hdi_prob)
-            )
+            draws = posterior[name].isel({dim: i})
+            row = _row("moderation", source, target, lag, draws, hdi_prob)
+            # A moderation is a change of the slope per SD of the moderator: the same units.
+            moderated = item.label if name == "link_moderation" else target
+            rows.append(_judge(row, draws, sizes.get(moderated)))
     return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+
+def practical_sizes(
+    chain: Chain, design: ChainDesign, rope: float | Mapping[str, float] = DEFAULT_ROPE
+) -> dict[str, float]:
+    """Half-width of the region of practical equivalence of every link and intervention effect.
+
+    Parameters
+    ----------
+    chain
+        The structure.
+    design
+        The model's design (the stages' standard deviations).
+    rope
+        A number: the standardised half-width, the same for every effect; a
+        link's region is ``rope * sd(target) / sd(source)`` in target units
+        per source unit, an intervention effect's ``rope * sd(target)`` in
+        target units. A mapping: label (``"engagement -> nps"``,
+        ``"coaching -> engagement"``) to the half-width in those units, the
+        others at :data:`DEFAULT_ROPE`.
+
+    Returns
+    -------
+    dict
+        Label -> half-width, in the effect's own units.
+    """
+    given = dict(rope) if isinstance(rope, Mapping) else {}
+    standard = DEFAULT_ROPE if isinstance(rope, Mapping) else as_number(rope, "rope")
+    if standard < 0:
+        raise ValueError(f"rope must be >= 0, got {standard}.")
+    sizes = {term.label: standard * design.link_factor(term) for term in design.links} | {
+        term.label: standard * float(design.sds[term.target]) for term in design.effects
+    }
+    for label, value in given.items():
+        if label not in sizes:
+            raise KeyError("rope: " + unknown_name_message("link or effect", label, list(sizes)))
+        value = as_number(value, f"rope[{label!r}]")
+        if value < 0:
+            raise ValueError(f"rope[{label!r}] must be >= 0, got {value}.")
+        sizes[label] = value
+    return sizes
+
+
+def _judge(row: dict, draws: xr.DataArray, size: float | None) -> dict:
+    """Add the region of practical equivalence, P(|effect| > it) and the verdict."""
+    if size is None:
+        return row | {"rope": np.nan, "p_practical": np.nan, "verdict": ""}
+    lower, upper = row["lower"], row["upper"]
+    if lower > size or upper < -size:
+        verdict = "effect"
+    elif -size <= lower and upper <= size:
+        verdict = "break"
+    else:
+        verdict = "unclear"
+    p_practical = float((np.abs(draws.values) > size).mean())
+    return row | {"rope": size, "p_practical": p_practical, "verdict": verdict}
 
 
 def _row(kind, source, target, lag, draws: xr.DataArray, hdi_prob: float) -> dict:
     interval = az.hdi(draws, prob=hdi_prob)
     lower, upper = float(interval.sel(ci_bound="lower")), float(interval.sel(ci_bound="upper"))
-    several = draws.sizes["chain"] > 1
+    # R-hat needs several chains and draws that vary (a point mass has none).
+    several = draws.sizes["chain"] > 1 and np.ptp(draws.values) > 0
     return {
         "kind": kind,
         "source": source,

@@ -24,8 +24,9 @@ def chain_diagram(chain: Chain, effects: pd.DataFrame | None = None) -> Figure:
         Optional :meth:`~exlink.models.chain.ChainModel.effects` table. Links
         and intervention effects are then labelled with their mean and
         interval (the mean alone on chains of more than 12 edges; the forest
-        plot has the intervals), and those whose interval covers zero are drawn
-        dashed and grey: a possible break in the chain.
+        plot has the intervals), and those that are not clearly of practical
+        size (``verdict`` ``"break"`` or ``"unclear"``; without a verdict,
+        an interval covering zero) are drawn dashed and grey.
 
     Returns
     -------
@@ -64,7 +65,7 @@ def chain_diagram(chain: Chain, effects: pd.DataFrame | None = None) -> Figure:
     crowded = len(edges) > 12
     for source, target, lag, kind in edges:
         row = lookup.get((kind, source, target, lag))
-        broken = bool(row is not None and row["covers_zero"])
+        broken = bool(row is not None and _possible_break(row))
         start, end = position[source], position[target]
         columns_apart = abs(end[0] - start[0]) / 3.0
         bend = (
@@ -123,3 +124,11 @@ def _effect_lookup(effects: pd.DataFrame | None) -> dict:
         return {}
     rows = effects[effects["kind"].isin(["link", "intervention"])]
     return {(r["kind"], r["source"], r["target"], int(r["lag"])): r for _, r in rows.iterrows()}
+
+
+def _possible_break(row) -> bool:
+    """Whether an effect is not clearly of practical size (a break, or unclear)."""
+    verdict = row.get("verdict", "") if hasattr(row, "get") else ""
+    if isinstance(verdict, str) and verdict:
+        return verdict != "effect"
+    return bool(row["covers_zero"])

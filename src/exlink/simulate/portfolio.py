@@ -29,6 +29,10 @@ from exlink.dims import INVESTMENT
 from exlink.simulate.roi import SAMPLE, RoiResult
 
 OBJECTIVES = ("expected_npv", "cvar")
+UNCONVERGED_NOTE = (
+    "WARNING: computed on a model that has not converged (allowed by the user); "
+    "do not base decisions on it."
+)
 
 
 @dataclass
@@ -48,7 +52,11 @@ class Plan:
     objective
         What was optimised.
     table
-        One row per investment: cost, expected NPV and whether it is funded.
+        One row per investment: cost, expected NPV, whether it is funded and
+        ``model_converged``.
+    model_converged
+        False when the simulation behind the plan was allowed on a model that
+        had not converged: the plan should not drive decisions.
     """
 
     selected: list[str]
@@ -59,11 +67,13 @@ class Plan:
     cvar: float
     objective: str
     table: pd.DataFrame
+    model_converged: bool = True
 
     def __repr__(self) -> str:
         funded = ", ".join(self.selected) or "nothing"
         return (
-            f"Plan ({self.objective}, budget {self.budget:,.0f}): fund {funded}\n"
+            ("" if self.model_converged else f"{UNCONVERGED_NOTE}\n")
+            + f"Plan ({self.objective}, budget {self.budget:,.0f}): fund {funded}\n"
             f"  cost {self.cost:,.0f}, expected NPV {self.expected_npv:,.0f}, "
             f"P(loss) {self.p_loss:.1%}, CVaR {self.cvar:,.0f}"
         )
@@ -113,7 +123,7 @@ def prioritise(
         max_loss_probability,
         [names.index(n) for n in must_fund],
     )
-    return _plan(values, costs, names, x, budget, objective, alpha)
+    return _plan(values, costs, names, x, budget, objective, alpha, result.model_converged)
 
 
 def efficient_frontier(
@@ -127,7 +137,7 @@ def efficient_frontier(
     -------
     pandas.DataFrame
         ``budget``, ``cost``, ``expected_npv``, ``p_loss``, ``cvar``,
-        ``selected`` (names joined by ``+``).
+        ``selected`` (names joined by ``+``), ``model_converged``.
     """
     cheapest = float(result.total_cost().min())
     rows = []
@@ -156,7 +166,7 @@ def efficient_frontier(
                 "selected": " + ".join(plan.selected),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).assign(model_converged=result.model_converged)
 
 
 @dataclass
@@ -174,11 +184,14 @@ class InformationValue:
     pilot_first
         The investment whose uncertainty is worth most to resolve (with a
         pilot, say), or ``None`` when no uncertainty is worth anything.
+    model_converged
+        False when computed on a model that had not converged.
     """
 
     overall: float
     per_investment: pd.DataFrame
     pilot_first: str | None
+    model_converged: bool = True
 
     def __repr__(self) -> str:
         advice = (
@@ -187,7 +200,8 @@ class InformationValue:
             if self.pilot_first
             else "no uncertainty changes the decision"
         )
-        return f"Expected value of perfect information: {self.overall:,.0f}; {advice}."
+        warning = "" if self.model_converged else f"{UNCONVERGED_NOTE}\n"
+        return f"{warning}Expected value of perfect information: {self.overall:,.0f}; {advice}."
 
 
 def value_of_information(result: RoiResult, budget: float | None = None) -> InformationValue:
@@ -229,7 +243,7 @@ def value_of_information(result: RoiResult, budget: float | None = None) -> Info
         index=pd.Index(names, name="investment"),
     )
     pilot = table["evpi"].idxmax() if table["evpi"].max() > 0 else None
-    return InformationValue(overall, table, pilot)
+    return InformationValue(overall, table, pilot, result.model_converged)
 
 
 # -- internals -----------------------------------------------------------------------------
@@ -350,11 +364,16 @@ def _solve(
     return np.round(solution.x[:n]).astype(float)
 
 
-def _plan(values, costs, names, x, budget, objective, alpha) -> Plan:
+def _plan(values, costs, names, x, budget, objective, alpha, converged: bool) -> Plan:
     total = values @ x
     worst = np.sort(total)[: max(1, int(np.ceil(alpha * len(total))))]
     table = pd.DataFrame(
-        {"cost": costs, "expected_npv": values.mean(axis=0), "funded": x > 0.5},
+        {
+            "cost": costs,
+            "expected_npv": values.mean(axis=0),
+            "funded": x > 0.5,
+            "model_converged": converged,
+        },
         index=pd.Index(names, name="investment"),
     )
     return Plan(
@@ -366,4 +385,5 @@ def _plan(values, costs, names, x, budget, objective, alpha) -> Plan:
         cvar=float(worst.mean()),
         objective=objective,
         table=table,
+        model_converged=converged,
     )

@@ -10,7 +10,6 @@ investment's costs are subtracted and the net cash flow discounted.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ import xarray as xr
 from exlink._names import unknown_name_message
 from exlink.dims import HORIZON, INVESTMENT, STAGE, UNIT
 from exlink.models.design import recent_level
-from exlink.models.diagnostics import ConvergenceWarning
+from exlink.models.diagnostics import require_convergence
 from exlink.models.summaries import thin
 from exlink.selection import select_units
 from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
@@ -61,6 +60,15 @@ class RoiResult:
         investment with dims ``(sample, unit)``.
     leavers
         Leavers avoided per investment and sample over the horizon.
+    roles
+        Stage name by role (``cx``, ``customer``, ``ex``) of the summary's
+        objectives.
+    model_health
+        The model's health verdict when simulated.
+    model_converged
+        Whether the model passed the health check. ``False`` only when the
+        simulation was asked with ``allow_unconverged=True``; every summary,
+        plan, file and report of such a result says so.
     """
 
     investments: list[Investment]
@@ -70,6 +78,8 @@ class RoiResult:
     unit_npv: dict[str, xr.DataArray]
     leavers: xr.DataArray
     roles: dict[str, str]
+    model_health: str = ""
+    model_converged: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -137,6 +147,7 @@ class RoiResult:
                 row[column] = float(last.sel({INVESTMENT: name, STAGE: stage})) if stage else np.nan
             row["leavers_avoided"] = float(self.leavers.sel({INVESTMENT: name}).mean())
             row["net_money"] = row["npv_mean"]
+            row["model_converged"] = self.model_converged
             rows.append(row)
         table = pd.DataFrame(rows).set_index("investment")
         table.attrs["stages"] = dict(self.roles)
@@ -147,7 +158,7 @@ class RoiResult:
         """Expected cash flows per investment, period and component (tidy).
 
         Columns: ``investment``, ``period``, ``component``, ``mean``, ``p05``,
-        ``p95``.
+        ``p95``, ``model_converged``.
         """
         parts = []
         for component in ("revenue", "cost_to_serve", "attrition", "costs", "net"):
@@ -166,7 +177,8 @@ class RoiResult:
             frame.insert(2, "component", component)
             parts.append(frame)
         out = pd.concat(parts, ignore_index=True).rename(columns={HORIZON: "period"})
-        return out[["investment", "period", "component", "mean", "p05", "p95"]]
+        out["model_converged"] = self.model_converged
+        return out[["investment", "period", "component", "mean", "p05", "p95", "model_converged"]]
 
     def by_unit(self) -> pd.DataFrame:
         """NPV per investment and targeted unit: ``npv_mean`` and ``p_loss``."""
@@ -199,6 +211,7 @@ def simulate(
     *,
     draws: int | None = 1000,
     random_seed: int | None = None,
+    allow_unconverged: bool = False,
 ) -> RoiResult:
     """Simulate the return of candidate investments through a fitted chain model.
 
@@ -214,25 +227,30 @@ def simulate(
         Posterior samples to use, spread over the chains (``None`` for all).
     random_seed
         Seed for the effects of new investments.
+    allow_unconverged
+        Simulate even when the model fails its health check
+        (:meth:`~exlink.models.chain.ChainModel.diagnostics`). The result is
+        marked (``RoiResult.model_converged`` is false) and so are its
+        summaries, plans, files and report.
 
     Returns
     -------
     RoiResult
 
+    Raises
+    ------
+    ConvergenceError
+        When the model has not converged and ``allow_unconverged`` is false:
+        its returns should not drive decisions.
+
     Warns
     -----
     ConvergenceWarning
-        When the model's :meth:`~exlink.models.chain.ChainModel.diagnostics`
-        find a problem: its returns should not drive decisions yet.
+        When the model has not converged and ``allow_unconverged`` is true.
     """
     design = model._require_design()
     health = model.diagnostics()
-    if not health.converged:
-        warnings.warn(
-            f"simulating on a model that has not converged; {health.headline()}",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+    require_convergence(health, "Simulating investments", allow_unconverged)
     posterior = thin(model._require_idata().posterior.to_dataset(), draws)
     samples = ChainDraws.from_posterior(design, posterior)
     investments = list(investments)
@@ -319,7 +337,15 @@ def simulate(
         np.stack(leavers), dims=(INVESTMENT, SAMPLE), coords={INVESTMENT: names}
     )
     return RoiResult(
-        investments, finance, flow_set, stage_paths, unit_npv, leaver_array, setup.roles
+        investments,
+        finance,
+        flow_set,
+        stage_paths,
+        unit_npv,
+        leaver_array,
+        setup.roles,
+        model_health=health.headline(),
+        model_converged=health.converged,
     )
 
 

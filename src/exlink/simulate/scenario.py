@@ -45,6 +45,7 @@ from exlink._names import closest, did_you_mean
 from exlink._paths import check_output_folder
 from exlink._values import as_count, as_number
 from exlink._yaml import yaml_error_message
+from exlink.models.diagnostics import ConvergenceError
 from exlink.simulate.investments import Finance, Investment
 from exlink.simulate.portfolio import OBJECTIVES, prioritise
 
@@ -273,10 +274,27 @@ class ScenarioRun:
         }
 
 
-def run_scenario(scenario: Scenario, model) -> ScenarioRun:
+def run_scenario(scenario: Scenario, model, *, allow_unconverged: bool = False) -> ScenarioRun:
     """Simulate a scenario on a fitted model and choose the plan.
 
     Everything is computed before anything is written.
+
+    Parameters
+    ----------
+    scenario
+        The scenario read by :func:`read_scenario`.
+    model
+        The fitted :class:`~exlink.models.chain.ChainModel`.
+    allow_unconverged
+        Simulate even when the model has not converged; the result, plan and
+        tables are then marked (``model_converged`` false).
+
+    Raises
+    ------
+    ConvergenceError
+        The model has not converged and ``allow_unconverged`` is false.
+    ScenarioError
+        A field of the scenario cannot be simulated; the message names it.
     """
     from exlink.simulate.roi import simulate
 
@@ -287,7 +305,10 @@ def run_scenario(scenario: Scenario, model) -> ScenarioRun:
             scenario.finance,
             draws=scenario.draws,
             random_seed=scenario.seed,
+            allow_unconverged=allow_unconverged,
         )
+    except ConvergenceError:
+        raise
     except (ValueError, KeyError, TypeError) as err:
         text = str(err.args[0] if isinstance(err, KeyError) and err.args else err)
         index = next(

@@ -21,6 +21,7 @@ def npv_sensitivity(
     *,
     draws: int | None = 500,
     random_seed: int | None = 0,
+    allow_unconverged: bool = False,
 ) -> pd.DataFrame:
     """Expected NPV with each assumption set low and high, the others at their base value.
 
@@ -29,15 +30,37 @@ def npv_sensitivity(
     one and a half times), and, for an investment that stops, whether its
     effect fades or is reinforced.
 
+    Parameters
+    ----------
+    model, investment, finance, draws, random_seed
+        As for :func:`~exlink.simulate.roi.simulate`.
+    allow_unconverged
+        Compute even when the model has not converged (the table's
+        ``model_converged`` column then says so).
+
     Returns
     -------
     pandas.DataFrame
         ``assumption``, ``low``, ``high`` (the values tried), ``npv_low``,
-        ``npv_high`` and ``npv_base``, ordered by the size of the swing.
+        ``npv_high`` and ``npv_base``, ordered by the size of the swing, and
+        ``model_converged``.
+
+    Raises
+    ------
+    ConvergenceError
+        The model has not converged and ``allow_unconverged`` is false.
     """
+    converged = model.diagnostics().converged
 
     def npv(inv: Investment, fin: Finance) -> float:
-        result = simulate(model, [inv], fin, draws=draws, random_seed=random_seed)
+        result = simulate(
+            model,
+            [inv],
+            fin,
+            draws=draws,
+            random_seed=random_seed,
+            allow_unconverged=allow_unconverged,
+        )
         return float(result.npv().mean())
 
     base = npv(investment, finance)
@@ -68,5 +91,6 @@ def npv_sensitivity(
         )
     table = pd.DataFrame(rows)
     table["npv_base"] = base
+    table["model_converged"] = converged
     swing = (table["npv_high"] - table["npv_low"]).abs()
     return table.assign(swing=swing).sort_values("swing", ascending=False).drop(columns="swing")
