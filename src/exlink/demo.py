@@ -59,7 +59,7 @@ class DemoRun:
 def run_demo(
     out: str | Path = "exlink-demo",
     *,
-    draws: int = 1500,
+    draws: int = 2500,
     tune: int = 1000,
     chains: int = 4,
     random_seed: int = 1,

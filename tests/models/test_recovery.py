@@ -99,6 +99,11 @@ def test_broken_chain_is_reported():
     table = with_truth(model.effects(hdi_prob=0.95), sim.truth.coefficients())
     table = table.set_index(["source", "target"])
     assert table.loc[("engagement", "nps"), "covers_zero"]
+    # 50 units x 20 periods carry enough to rule out a link of practical size (a tenth
+    # of NPS's SD per SD of engagement): a break, not merely an interval holding zero.
+    verdicts = model.effects(hdi_prob=0.9).set_index(["kind", "source", "target"])["verdict"]
+    assert verdicts[("link", "engagement", "nps")] == "break"
+    assert verdicts[("link", "nps", "retention")] == "effect"
     assert table.loc[("coaching", "engagement"), "lower"] > 0
     assert not table.loc[("nps", "retention"), "covers_zero"]
     assert table["inside"].all(), table.to_string()

@@ -102,7 +102,12 @@ def build_graph(
                 shifted = _shift(full[term.source], term.lag, n_units)
                 if term.label in nonlinear:
                     k = nonlinear[term.label]
-                    shifted = link_form_tensor(term.form, shifted, reference[k], curvature[k])
+                    # Anchored at the source's mean (0 on the standardised scale): the curve's
+                    # level there would trade off against the intercept and slow the sampler.
+                    r, c = reference[k], curvature[k]
+                    shifted = link_form_tensor(term.form, shifted, r, c) - link_form_tensor(
+                        term.form, pt.zeros(()), r, c
+                    )
                 slope = beta[i]
                 if term.moderator:
                     slope = slope + link_moderation[moderated_links[term.label]] * z[term.moderator]
