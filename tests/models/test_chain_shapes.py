@@ -80,7 +80,9 @@ def test_feedback_on_an_unbalanced_panel_is_recovered_end_to_end(sim, tmp_path):
     fin = xl.Finance(horizon=12, margin=0.3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = xl.simulate(model, [xl.Investment("more", intervention="coaching")], fin, draws=50)
+        # 2 x 400 draws prove the shapes, not the health standard: simulation is allowed.
+        investment = xl.Investment("more", intervention="coaching")
+        result = xl.simulate(model, [investment], fin, draws=50, allow_unconverged=True)
     assert np.isfinite(result.npv().values).all()
     path = model.save(tmp_path / "model.nc")
     back = xl.ChainModel.load(path)
