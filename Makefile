@@ -64,7 +64,7 @@ docs: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev browser docs
 	@$(VENV)/bin/ruff check src tests scripts benchmarks notebooks
 	@$(VENV)/bin/ruff format --check src tests scripts benchmarks notebooks
-	@$(VENV)/bin/pytest
+	@$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	@$(VENV)/bin/ruff check src tests scripts benchmarks

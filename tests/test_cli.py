@@ -8,7 +8,7 @@ from exlink.cli import main
 
 def run(*args):
     return subprocess.run(
-        [sys.executable, "-m", "exlink.cli", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "exlink.cli", *args], capture_output=True, text=True, timeout=300
     )
 
 

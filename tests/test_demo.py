@@ -16,7 +16,7 @@ def demo(tmp_path_factory):
         [sys.executable, "-m", "exlink.cli", "demo", "--out", str(out), "--quiet"],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result.stdout

@@ -37,7 +37,7 @@ def test_each_notebook_runs_top_to_bottom(path, tmp_path):
         env=os.environ | {"MPLBACKEND": "Agg"},
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Converged" in result.stdout

@@ -5,7 +5,15 @@ import pytest
 
 from exlink.datasets import make_service_chain
 from exlink.spec import Chain, Intervention, Link, Stage
-from exlink.transforms import exposure, exposure_tensor, link_form, link_form_tensor, rising
+from exlink.transforms import (
+    exposure,
+    exposure_tensor,
+    link_curve,
+    link_curve_tensor,
+    link_form,
+    link_form_tensor,
+    rising,
+)
 
 
 @pytest.mark.parametrize("form", ["linear", "saturating", "threshold"])
@@ -31,6 +39,35 @@ def test_saturating_gives_less_at_a_high_level_and_threshold_little_below():
     below = link_form("threshold", -3.0, 0.0, 0.5) - link_form("threshold", -4.0, 0.0, 0.5)
     above = link_form("threshold", 4.0, 0.0, 0.5) - link_form("threshold", 3.0, 0.0, 0.5)
     assert below < 0.01 and above == pytest.approx(1.0, abs=2e-3)
+
+
+@pytest.mark.parametrize("form", ["linear", "saturating", "threshold"])
+@pytest.mark.parametrize(("reference", "scale"), [(0.0, 1.0), (1.5, 0.4), (-2.0, 3.0)])
+def test_a_model_curve_is_anchored_at_the_mean_with_average_slope_one(form, reference, scale):
+    low, high = -1.3, 1.2
+    at = link_curve(form, np.array([low, 0.0, high]), reference, scale, low, high)
+    assert at[1] == 0.0
+    assert (at[2] - at[0]) / (high - low) == pytest.approx(1.0, rel=1e-6)
+    x = np.linspace(-3, 3, 13)
+    xs = pt.dvector("x")
+    tensor = pytensor.function([xs], link_curve_tensor(form, xs, reference, scale, low, high))(x)
+    np.testing.assert_allclose(
+        tensor, link_curve(form, x, reference, scale, low, high), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_a_model_curve_keeps_the_shape_of_its_form():
+    """Rescaling changes the slope, not the bend: the ratio of two rises is the form's."""
+    x = np.array([-1.0, 0.0, 1.0])
+    raw = np.diff(link_form("saturating", x, 0.3, 0.8))
+    curve = np.diff(link_curve("saturating", x, 0.3, 0.8, -1.2, 1.2))
+    assert curve[1] / curve[0] == pytest.approx(raw[1] / raw[0])
+
+
+def test_a_curve_flat_across_the_data_stays_finite():
+    """A bend far above the data leaves a saturating curve flat there (tanh rounds to -1)."""
+    values = link_curve("saturating", np.linspace(-2, 2, 5), 40.0, 0.5, -1.3, 1.3)
+    assert np.isfinite(values).all()
 
 
 def test_unknown_form():

@@ -26,19 +26,9 @@ from pathlib import Path
 from exlink.datasets.retail_bank import load_retail_bank
 from exlink.models.chain import ChainModel
 from exlink.models.diagnostics import ConvergenceWarning
-from exlink.priors import Prior
 from exlink.simulate.scenario import ScenarioRun, read_scenario, run_scenario, write_outputs
 
 SCENARIO_FILE = "retail_bank_scenario.yaml"
-
-DEMO_PRIORS = {
-    # What the bank's analysts know before the data: retention turns once NPS passes
-    # about 30, over a few points. A threshold's level, sharpness and slope trade off
-    # against one another, and without this the sampler mixes slowly along that ridge.
-    "curvature[nps -> retention (lag 1)]": Prior("LogNormal", mu=1.6, sigma=0.25),
-}
-"""Priors the demo adds to the defaults: the sharpness of the NPS threshold on
-retention, about 5 NPS points (90% between 3.3 and 7.5)."""
 
 
 def demo_scenario_text() -> str:
@@ -95,7 +85,7 @@ def run_demo(
     bank = load_retail_bank()
     panel = bank.panel()
     echo(f"Fitting the retail-bank chain to {panel!r} ...")
-    model = ChainModel(bank.chain, priors=DEMO_PRIORS).fit(
+    model = ChainModel(bank.chain).fit(
         panel,
         draws=draws,
         tune=tune,

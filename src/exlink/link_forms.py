@@ -1,9 +1,11 @@
 """The registry of link forms: how a link's source value moves its target.
 
-A link form is a curve ``g`` with slope 1 (or a known fraction of it) near 0;
-a link of that form contributes ``beta * scale * g((x - reference) / scale)``
-to its target, ``reference`` and ``scale`` estimated per link. Two forms are
-built in besides ``"linear"`` (``x - reference``, no curve):
+A link form is a smooth increasing curve ``g``; a link of that form moves its
+target along ``scale * g((x - reference) / scale)``, ``reference`` and
+``scale`` estimated per link, anchored at the source's mean and rescaled so
+that the link's coefficient is its average slope across the central range of
+the source's data (:func:`exlink.transforms.link_curve`). Two forms are built
+in besides ``"linear"`` (no curve):
 
 ``saturating``
     ``tanh``: diminishing returns on both sides of the reference.
@@ -105,8 +107,9 @@ def register_link_form(
         The form's name: letters, digits and underscores.
     numpy, tensor
         The curve ``g(u)`` on NumPy arrays and on PyTensor tensors; they must
-        agree. ``g`` should be smooth with slope about 1 at ``u = 0`` so that
-        the link's coefficient reads as an effect per unit near ``reference``.
+        agree. ``g`` should be smooth and increasing; its slope at ``u = 0``
+        does not matter, since a link's coefficient is its average slope
+        across the data.
     description
         One line for documentation and reports.
     replace

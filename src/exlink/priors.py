@@ -186,7 +186,7 @@ PRIOR_DESCRIPTIONS: dict[str, str] = {
     "nu": "Student-t degrees of freedom (per Student-t stage)",
     "unit_sd": "spread of unit effects (per stage)",
     "period_sd": "spread of period effects (per stage)",
-    "beta": "link coefficient: target change per unit of source (per link)",
+    "beta": "link coefficient: target change per unit of source where the data are (per link)",
     "reference": "level where a saturating or threshold link turns (per such link)",
     "curvature": "saturation range or threshold sharpness (per such link)",
     "link_moderation": "change of a link per sd of its moderator (per moderated link)",

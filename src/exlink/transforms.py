@@ -1,8 +1,7 @@
 """Link forms and intervention exposure: pure functions, NumPy and PyTensor twins.
 
-Link forms; linear and saturating have slope 1 at ``reference``, so a link's
-coefficient is its effect per unit of the source near that level, and threshold
-has slope 1/2 there, rising to 1 well above it::
+Link forms; linear and saturating have slope 1 at ``reference``, threshold has
+slope 1/2 there, rising to 1 well above it::
 
     linear      f(x) = x - reference
     saturating  f(x) = scale * tanh((x - reference) / scale)
@@ -11,6 +10,20 @@ has slope 1/2 there, rising to 1 well above it::
 A saturating link gives less at a high (and a low) source level; a threshold
 link moves its target only once the source passes ``reference``, ``scale``
 setting how sharp the turn is.
+
+A model does not use ``f`` as it stands: a link's coefficient would then be
+its slope at ``reference``, a point the data may barely reach, and the
+coefficient, the reference and the scale would trade off along a ridge that
+samplers cross slowly. The model's curve (:func:`link_curve`) is ``f``
+anchored at the source's mean and rescaled to an average slope of 1 across the
+central range of the source's observed values, between its 10% and 90%
+quantiles ``low`` and ``high``::
+
+    curve(x) = (f(x) - f(0)) * (high - low) / (f(high) - f(low))
+
+so a link's coefficient is its average effect per unit of the source where the
+data are, as for a linear link, and the reference and scale only bend the
+curve around it.
 
 Exposure follows the rollout ``r`` (a share in [0, 1] or an intensity) by
 partial adjustment from 0, at the adoption rate after the rollout rises and at
@@ -62,6 +75,50 @@ def link_form_tensor(form: str, x, reference=0.0, scale=1.0):
     if form == LINEAR:
         return shifted
     return scale * get_link_form(form).tensor(shifted / scale)
+
+
+CENTRAL_RANGE = (0.1, 0.9)
+"""Quantiles of a source's observed values across which a curved link's coefficient
+is its average slope."""
+
+_FLAT = 1e-9
+"""Added to a curve's rise across the central range, so that a curve flat there
+(its bend far outside the data) stays finite instead of dividing by zero."""
+
+
+def link_curve(form: str, x: np.ndarray, reference, scale, low: float, high: float) -> np.ndarray:
+    """A link's curve as the model uses it (NumPy).
+
+    It is 0 at ``x = 0`` (the source's mean) and rises with an average slope
+    of 1 between ``low`` and ``high``.
+
+    Parameters
+    ----------
+    form, x, reference, scale
+        As for :func:`link_form`, on the standardised scale of the source.
+    low, high
+        The source's central range (standardised), ``low < high``.
+    """
+    if form == LINEAR:
+        return np.asarray(x, dtype=float)
+
+    def f(v):
+        return link_form(form, v, reference, scale)
+
+    rise = f(high) - f(low) + _FLAT * (high - low)
+    return (f(x) - f(0.0)) * (high - low) / rise
+
+
+def link_curve_tensor(form: str, x, reference, scale, low: float, high: float):
+    """A link's curve as the model uses it (PyTensor); see :func:`link_curve`."""
+    if form == LINEAR:
+        return x
+
+    def f(v):
+        return link_form_tensor(form, v, reference, scale)
+
+    rise = f(pt.as_tensor(high)) - f(pt.as_tensor(low)) + _FLAT * (high - low)
+    return (f(x) - f(pt.zeros(()))) * (high - low) / rise
 
 
 def exposure(rollout: np.ndarray, ramp: np.ndarray | float, fade: np.ndarray | float) -> np.ndarray:

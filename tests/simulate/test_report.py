@@ -105,7 +105,7 @@ def test_report_renders_in_a_browser(page, tmp_path):
             html_file.as_uri(),
         ],
         capture_output=True,
-        timeout=120,
+        timeout=300,
         check=True,
     )
     image = matplotlib.image.imread(shot)

@@ -39,6 +39,7 @@ import pandas as pd
 from exlink._names import unknown_name_message
 from exlink.dims import HORIZON
 from exlink.spec import Chain
+from exlink.transforms import link_form
 
 STEADY_STATE_PERIODS = 200
 """Noise-free periods run before a path so that lagged stages reach their steady level."""
@@ -74,6 +75,19 @@ class LinkTruth:
     def label(self) -> str:
         """The link as ``'a -> b'`` or ``'a -> b (lag 1)'``."""
         return f"{self.source} -> {self.target}" + (f" (lag {self.lag})" if self.lag else "")
+
+    def average_slope(self, low: float, high: float) -> float:
+        """The link's average effect per unit of the source between two source levels.
+
+        This is what a fitted model reports as a curved link's coefficient when
+        ``low`` and ``high`` bound the central range of the source's observed
+        values (see :data:`exlink.transforms.CENTRAL_RANGE`); for a linear link
+        it is ``coef``. Moderation is at its centre.
+        """
+        if not high > low:
+            raise ValueError(f"average_slope needs low < high, got {low} and {high}.")
+        rise = link_form(self.form, np.array([low, high]), self.reference, self.scale)
+        return float(self.coef * (rise[1] - rise[0]) / (high - low))
 
 
 @dataclass(frozen=True)
@@ -380,12 +394,7 @@ class ChainTruth:
 
 
 def _form(link: LinkTruth, x: np.ndarray) -> np.ndarray:
-    shifted = x - link.reference
-    if link.form == "linear":
-        return shifted
-    if link.form == "saturating":
-        return link.scale * np.tanh(shifted / link.scale)
-    return link.scale * np.logaddexp(0.0, shifted / link.scale)
+    return link_form(link.form, x, link.reference, link.scale)
 
 
 def _table_to_dict(table: pd.DataFrame) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from exlink.data import Panel
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from exlink.rollouts import rollout_variation
 from exlink.spec import Chain
+from exlink.transforms import CENTRAL_RANGE
 
 RECENT_PERIODS = 6
 """Periods that make a unit's recent level, the status quo of a simulation."""
@@ -65,6 +66,12 @@ class ChainDesign:
     ----------
     means, sds
         Observed mean and standard deviation of each stage, in chain order.
+    central
+        Per stage, the standardised values that bound the central range of
+        its observed values, shape ``(stages, 2)``: the quantiles
+        :data:`~exlink.transforms.CENTRAL_RANGE` (or the extremes, where those
+        quantiles coincide). A curved link's coefficient is its average slope
+        across its source's central range.
     y
         Standardised stage values, shape ``(stages, units, periods)``, NaN
         where unobserved.
@@ -93,6 +100,7 @@ class ChainDesign:
                 f"stage {constant[0]!r} never varies: a chain cannot explain a constant."
             )
         self.y = (raw - self.means[:, None, None]) / self.sds[:, None, None]
+        self.central = central_range(self.y)
         self.rollouts = _rollouts(panel, self.intervention_names)
         self.moderators = _moderators(chain, panel)
         index = {name: i for i, name in enumerate(self.stage_names)}
@@ -183,6 +191,15 @@ class ChainDesign:
                 }
             )
         return pd.DataFrame(rows).set_index("stage")
+
+
+def central_range(y: np.ndarray) -> np.ndarray:
+    """Per stage, the bounds of the central range of its observed values (see ``central``)."""
+    flat = y.reshape(len(y), -1)
+    bounds = np.nanquantile(flat, CENTRAL_RANGE, axis=1).T
+    narrow = bounds[:, 1] <= bounds[:, 0]
+    bounds[narrow] = np.column_stack([np.nanmin(flat, axis=1), np.nanmax(flat, axis=1)])[narrow]
+    return bounds
 
 
 def recent_level(values: np.ndarray, periods: int = RECENT_PERIODS) -> np.ndarray:

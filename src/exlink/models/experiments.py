@@ -33,7 +33,7 @@ import pytensor.tensor as pt
 from exlink._names import unknown_name_message
 from exlink.models.design import ChainDesign
 from exlink.spec import Chain
-from exlink.transforms import link_form_tensor
+from exlink.transforms import link_curve_tensor
 
 SLOPE_STEP = 1e-3
 """Half-width, in standard deviations of the source, of the difference giving a nonlinear slope."""
@@ -260,9 +260,10 @@ def _link_slope(design: ChainDesign, i: int, term, params: Mapping[str, Any], zb
         return slope
     position = [t.label for t in design.links if t.form != "linear"].index(term.label)
     reference, curvature = params["reference"][position], params["curvature"][position]
+    low, high = design.central[term.source]
     h = SLOPE_STEP
-    rise = link_form_tensor(term.form, h, reference, curvature) - link_form_tensor(
-        term.form, -h, reference, curvature
+    rise = link_curve_tensor(term.form, h, reference, curvature, low, high) - link_curve_tensor(
+        term.form, -h, reference, curvature, low, high
     )
     return slope * rise / (2 * h)
 

@@ -11,7 +11,11 @@ For stage ``j``, unit ``u``, period ``t``, all on the stage's standardised scale
 ``period_sd[j]``, so unit and period effects are identified apart from the
 intercept. Unit effects are centred (many periods per unit pin each one down,
 where a centred form samples best); period effects are centred when many units
-inform each period and non-centred otherwise (see ``_period_effects``). ``e`` is
+inform each period and non-centred otherwise (see ``_period_effects``). ``f`` is the
+link's curve (:func:`exlink.transforms.link_curve`: the source itself for a
+linear link; for a curved one anchored at the source's mean, with an average
+slope of 1 across the source's central range, so ``beta`` is the link's
+average effect where the data are). ``e`` is
 the exposure of :mod:`exlink.transforms` with estimated adoption and fade
 rates. Pooled
 intervention effects are ``gamma ~ Normal(lever_mean[lever], lever_sd[lever])``,
@@ -34,7 +38,7 @@ from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from exlink.models.design import ChainDesign
 from exlink.models.experiments import Experiment, implied_lift
 from exlink.models.prior_set import PriorSet
-from exlink.transforms import exposure_tensor, link_form_tensor, rising
+from exlink.transforms import exposure_tensor, link_curve_tensor, rising
 
 STAGE_DATA = "stage_values"
 ROLLOUT_DATA = "rollouts"
@@ -102,11 +106,9 @@ def build_graph(
                 shifted = _shift(full[term.source], term.lag, n_units)
                 if term.label in nonlinear:
                     k = nonlinear[term.label]
-                    # Anchored at the source's mean (0 on the standardised scale): the curve's
-                    # level there would trade off against the intercept and slow the sampler.
-                    r, c = reference[k], curvature[k]
-                    shifted = link_form_tensor(term.form, shifted, r, c) - link_form_tensor(
-                        term.form, pt.zeros(()), r, c
+                    low, high = design.central[term.source]
+                    shifted = link_curve_tensor(
+                        term.form, shifted, reference[k], curvature[k], low, high
                     )
                 slope = beta[i]
                 if term.moderator:

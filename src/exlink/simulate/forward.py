@@ -18,7 +18,7 @@ import xarray as xr
 
 from exlink._names import unknown_name_message
 from exlink.models.design import ChainDesign
-from exlink.transforms import exposure, link_form
+from exlink.transforms import exposure, link_curve
 
 
 @dataclass
@@ -189,8 +189,9 @@ def propagate(
                     k = nonlinear.index(i)
                     ref, curv = p["reference"][:, k, None], p["curvature"][:, k, None]
                     x0 = baseline[lk.source][None, :]
-                    moved = link_form(lk.form, x0 + moved, ref, curv) - link_form(
-                        lk.form, x0, ref, curv
+                    low, high = design.central[lk.source]
+                    moved = link_curve(lk.form, x0 + moved, ref, curv, low, high) - link_curve(
+                        lk.form, x0, ref, curv, low, high
                     )
                 total[j, :, :, h] += slopes[i] * moved * design.sds[j]
     return total
