@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the model, scenario, CSV tables, figures and an HTML report into one folder.",
     )
     demo.add_argument("--out", default="exlink-demo", help="folder to write into (exlink-demo/)")
-    _sampler_arguments(demo, seed=1, draws=2500)
+    _sampler_arguments(demo, seed=1, draws=1500)
     _allow_unconverged_argument(demo)
     demo.set_defaults(run=_demo)
     fit = commands.add_parser(

@@ -49,7 +49,7 @@ class DemoRun:
 def run_demo(
     out: str | Path = "exlink-demo",
     *,
-    draws: int = 2500,
+    draws: int = 1500,
     tune: int = 1000,
     chains: int = 4,
     random_seed: int = 1,
