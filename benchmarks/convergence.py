@@ -53,16 +53,20 @@ def fit_once(n_units: int, periods: str | None, seed: int) -> dict:
     data = xl.datasets.make_service_chain(
         n_units=n_units, n_periods=36, seed=seed, chain=FIVE_STAGES
     )
+    _, health = fit_and_judge(data.chain, data.panel(), seed)
+    return {"units": n_units, "periods": periods or "default", **health}
+
+
+def fit_and_judge(chain: xl.Chain, panel: xl.Panel, seed: int) -> tuple[xl.ChainModel, dict]:
+    """Fit with the defaults; the model and its worst diagnostics over every sampled quantity."""
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = xl.ChainModel(data.chain).fit(data.panel(), random_seed=seed, progressbar=False)
+        model = xl.ChainModel(chain).fit(panel, random_seed=seed, progressbar=False)
     seconds = time.perf_counter() - started
     health = model.diagnostics()
     worst = health.by_group().iloc[0]
-    return {
-        "units": n_units,
-        "periods": periods or "default",
+    return model, {
         "max_r_hat": health.table["r_hat"].max(),
         "min_ess_bulk": health.table["ess_bulk"].min(),
         "min_ess_tail": health.table["ess_tail"].min(),

@@ -16,11 +16,10 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
 
 import numpy as np
 import pytensor.tensor as pt
+from convergence import fit_and_judge
 
 import exlink as xl
 from exlink.datasets.service_chain import DEFAULT_CHAIN
@@ -84,23 +83,8 @@ def fit_once(seed: int, n_units: int, n_periods: int) -> tuple[dict, list]:
     sim = xl.datasets.make_service_chain(
         n_units=n_units, n_periods=n_periods, seed=seed, chain=curved_chain()
     )
-    started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = xl.ChainModel(sim.chain).fit(sim.panel(), random_seed=seed, progressbar=False)
-    seconds = time.perf_counter() - started
-    health = model.diagnostics()
-    worst = health.by_group().iloc[0]
-    row = {
-        "seed": seed,
-        "max_r_hat": health.table["r_hat"].max(),
-        "min_ess_bulk": health.table["ess_bulk"].min(),
-        "min_ess_tail": health.table["ess_tail"].min(),
-        "divergences": health.divergences,
-        "worst": f"{worst['parameter']}[{worst['worst_element']}]",
-        "converged": health.converged,
-        "seconds": round(seconds),
-    }
+    model, health = fit_and_judge(sim.chain, sim.panel(), seed)
+    row = {"seed": seed, **health}
     return row, slopes_against_truth(sim, model)
 
 
