@@ -28,7 +28,7 @@ from exlink.simulate import (
 )
 from exlink.spec import Chain, Intervention, Link, Stage
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Chain",

@@ -19,9 +19,16 @@ CHAIN = xl.Chain.from_roles(
 )
 
 
-def fake_fitted(panel, seed=0):
+CURVED = xl.Chain(
+    stages=[xl.Stage("engagement", "ex"), xl.Stage("nps", "cx")],
+    links=[xl.Link("engagement", "nps", form="saturating")],
+    interventions=[xl.Intervention("coaching", "engagement", lever="people")],
+)
+
+
+def fake_fitted(panel, seed=0, chain=CHAIN):
     """A built model with a small stand-in posterior: the file layer samples nothing."""
-    model = xl.ChainModel(CHAIN).build(panel)
+    model = xl.ChainModel(chain).build(panel)
     rng = np.random.default_rng(seed)
     posterior = xr.Dataset(
         {
@@ -146,6 +153,30 @@ def test_files_whose_numbers_changed_are_refused(saved, tmp_path, change, words)
 def test_the_unchanged_rewrite_loads(saved, tmp_path):
     target = rewrite(saved, tmp_path / "same.nc", lambda groups: None)
     assert xl.ChainModel.load(target).panel.n_units == 3
+
+
+def with_version(path, target, version):
+    tree = xr.open_datatree(path, engine="h5netcdf").load()
+    tree.attrs["exlink_version"] = version
+    tree.to_netcdf(target, engine="h5netcdf")
+    return target
+
+
+def test_a_curved_link_saved_before_average_slopes_is_refused(tmp_path):
+    """Before 0.2 a curved link's coefficient was its slope at the reference: refit."""
+    path = fake_fitted(panel_of(frame(["b1", "b2", "b3"], range(1, 7))), chain=CURVED).save(
+        tmp_path / "curved.nc"
+    )
+    assert xl.ChainModel.load(path).chain == CURVED
+    old = with_version(path, tmp_path / "old.nc", "0.1.0")
+    with pytest.raises(ModelFileError, match=r"engagement -> nps.*Fit the model again"):
+        xl.ChainModel.load(old)
+
+
+def test_a_linear_chain_saved_by_another_release_loads_with_a_warning(saved, tmp_path):
+    old = with_version(saved, tmp_path / "old.nc", "0.1.0")
+    with pytest.warns(UserWarning, match="saved by exlink 0.1.0"):
+        assert xl.ChainModel.load(old).chain == CHAIN
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,20 @@ def save(model: ChainModel, path: Path) -> Path:
     return path
 
 
+CURVES_AS_AVERAGE_SLOPES = (0, 2)
+"""The first release whose model files hold a curved link's coefficient as its average
+slope across the source's central range (before: its slope at the reference)."""
+
+
+def _release(version: str) -> tuple[int, int]:
+    """``(major, minor)`` of a version string; ``(0, 0)`` when it cannot be read."""
+    try:
+        major, minor = version.split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return 0, 0
+
+
 def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree, list[Experiment]]:
     """Read a model file, checking that it is an exlink model and that it is intact."""
     from exlink import __version__
@@ -157,6 +171,13 @@ def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree, list[
             stacklevel=3,
         )
     chain = Chain.from_json(attrs["exlink_chain"])
+    curved = [lk.label for lk in chain.links if lk.form != "linear"]
+    if curved and _release(saved) < CURVES_AS_AVERAGE_SLOPES:
+        raise ModelFileError(
+            f"{path} was saved by exlink {saved}, which wrote the coefficient of a curved link "
+            f"({curved[0]!r}) as its slope at the reference; this exlink reads it as the "
+            "average slope across the source's data. Fit the model again with this version."
+        )
     priors = priors_from_dict(json.loads(attrs["exlink_priors"]))
     panel = Panel.from_xarray(groups[PANEL_GROUP])
     idata = xr.DataTree.from_dict(
