@@ -131,7 +131,8 @@ def test_describe_and_repr(frame):
 
 def test_to_xarray_holds_everything(frame):
     dataset = build(frame).to_xarray()
-    assert set(dataset.data_vars) == {"stages", "exposure", "observed"}
+    assert set(dataset.data_vars) == {"stages", "exposure", "observed", "survey_data"}
+    assert dataset["survey_data"].sizes["survey_column"] == 0
     assert dataset["culture"].dims == (UNIT,)
 
 

@@ -27,6 +27,7 @@ from exlink.simulate import (
     value_of_information,
 )
 from exlink.spec import Chain, Intervention, Link, Stage
+from exlink.surveys import Survey
 
 __version__ = "0.2.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "Prior",
     "RoiResult",
     "Stage",
+    "Survey",
     "__version__",
     "checks",
     "datasets",

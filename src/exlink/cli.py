@@ -18,6 +18,7 @@ from exlink._yaml import yaml_error_message
 from exlink.data import Panel
 from exlink.periods import FREQUENCY_WORDS
 from exlink.spec import Chain
+from exlink.surveys import Survey
 
 
 def describe_dataset(panel: Panel, chain: Chain) -> str:
@@ -136,6 +137,20 @@ def read_chain_file(path: str | Path) -> tuple[Chain, dict]:
         raise ValueError(
             f"{path}: data.attributes must be a list of column names, got {attributes!r}."
         )
+    surveys = columns.get("surveys")
+    if surveys is not None:
+        if not isinstance(surveys, dict):
+            raise ValueError(
+                f"{path}: data.surveys must map stages to their survey columns, such as "
+                f"{{engagement: {{n: engagement_n, sd: engagement_sd}}}}, got {surveys!r}."
+            )
+        read = {}
+        for stage, value in surveys.items():
+            try:
+                read[stage] = Survey.from_mapping(str(stage), value)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{path}: data.surveys.{stage}: {err}") from None
+        columns["surveys"] = read
     try:
         chain = Chain.from_dict(spec)
     except (TypeError, ValueError) as err:
@@ -143,7 +158,7 @@ def read_chain_file(path: str | Path) -> tuple[Chain, dict]:
     return chain, columns
 
 
-DATA_KEYS = ("unit", "period", "attributes")
+DATA_KEYS = ("unit", "period", "attributes", "surveys")
 """Keys of a chain file's ``data:`` block."""
 
 
@@ -172,6 +187,7 @@ def read_panel_csv(path: str | Path, chain: Chain, columns: dict, args) -> Panel
             stages=list(chain.stage_names),
             interventions=list(chain.intervention_names),
             attributes=attributes,
+            surveys=columns.get("surveys"),
         )
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path}: {err}") from None
@@ -283,10 +299,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _sampler_arguments(
-    parser: argparse.ArgumentParser, seed: int | None = None, draws: int = 1000
+    parser: argparse.ArgumentParser, seed: int | None = None, draws: int | None = None
 ) -> None:
     """The sampler settings every fitting command takes."""
-    parser.add_argument("--draws", type=int, default=draws, help=f"draws per chain ({draws})")
+    shown = draws or "1000; 2000 when survey stages feed links"
+    parser.add_argument("--draws", type=int, default=draws, help=f"draws per chain ({shown})")
     parser.add_argument("--tune", type=int, default=1000, help="tuning draws per chain (1000)")
     parser.add_argument("--chains", type=int, default=4, help="chains (4)")
     parser.add_argument("--seed", type=int, default=seed, help=f"random seed ({seed})")

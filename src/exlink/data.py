@@ -11,7 +11,7 @@ changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,9 @@ import xarray as xr
 
 from exlink import _frame_checks as checks
 from exlink._names import format_rows, unknown_name_message
-from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.dims import INTERVENTION, PERIOD, STAGE, SURVEY_COLUMN, UNIT
 from exlink.periods import FREQUENCY_WORDS, PeriodGrid, period_grid
+from exlink.surveys import Survey, check_survey_cells, read_surveys, survey_cube
 
 
 class Panel:
@@ -45,6 +46,12 @@ class Panel:
         The names of the unit and period columns in the source DataFrame.
     frequency : str
         ``"integer"``, ``"month"`` or ``"quarter"``.
+    surveys : dict of str to Survey
+        The survey-measured stages and the columns that describe their
+        responses (see :mod:`exlink.surveys`); empty when every stage is
+        measured without sampling error.
+    survey_data : xarray.DataArray
+        The columns the surveys name, dims ``(survey_column, unit, period)``.
     """
 
     def __init__(
@@ -57,6 +64,8 @@ class Panel:
         grid: PeriodGrid,
         units: pd.Index,
         unit_column: str,
+        surveys: dict[str, Survey] | None = None,
+        survey_data: xr.DataArray | None = None,
     ) -> None:
         self.stages = stages
         self.exposure = exposure
@@ -67,6 +76,14 @@ class Panel:
         self.unit_column = unit_column
         self.period_column = str(grid.labels.name)
         self.frequency = grid.frequency
+        self.surveys = dict(surveys or {})
+        if survey_data is None:
+            survey_data = xr.DataArray(
+                np.zeros((0, *observed.shape)),
+                dims=(SURVEY_COLUMN, UNIT, PERIOD),
+                coords={SURVEY_COLUMN: []} | {d: observed[d].values for d in (UNIT, PERIOD)},
+            )
+        self.survey_data = survey_data
 
     # -- construction -----------------------------------------------------------
     @classmethod
@@ -79,6 +96,7 @@ class Panel:
         stages: str | Sequence[str],
         interventions: str | Sequence[str] | None = None,
         attributes: str | Sequence[str] | None = None,
+        surveys: Mapping[str, Survey] | None = None,
     ) -> Panel:
         """Build a panel from a long DataFrame with one row per unit and period.
 
@@ -106,6 +124,14 @@ class Panel:
         attributes
             Columns describing units (region, culture score, headcount); each
             must be constant within a unit.
+        surveys
+            Stage -> :class:`~exlink.surveys.Survey` for stages that are
+            survey means, NPS or shares of a few dozen responses: the columns
+            with the number of responses behind each value and, optionally,
+            their standard deviation. The model then separates the stage's
+            true value from its sampling error. Where a survey stage has a
+            value, its count must be a whole number >= 1; an SD needs two
+            responses.
 
         Returns
         -------
@@ -148,6 +174,10 @@ class Panel:
         for argument in ("unit", "period"):
             if len(roles[argument]) != 1:
                 raise TypeError(f"{argument} must be one column name, got {roles[argument]}.")
+        survey_specs = read_surveys(surveys, roles["stages"])
+        roles["survey columns"] = tuple(
+            dict.fromkeys(c for survey in survey_specs.values() for c in survey.columns)
+        )
         checks.check_roles(roles)
         unit, period = roles["unit"][0], roles["period"][0]
         checks.check_columns(df, [name for names in roles.values() for name in names])
@@ -187,6 +217,27 @@ class Panel:
             df.assign(**{unit: labels}), unit, roles["attributes"], units
         )
         observed = xr.DataArray(present, dims=(UNIT, PERIOD), coords=coords, name="observed")
+        surveyed = survey_cube(df, roles["survey columns"], shape, rows, positions)
+        surveyed = surveyed.assign_coords(coords)
+
+        def where(mask: np.ndarray) -> str:
+            i = int(np.argmax(mask))
+            return (
+                f"row {format_rows([df.index[i]])} ({unit} {format_rows([labels.iloc[i]])}, "
+                f"period {grid.format(grid.labels[positions[i]])})"
+            )
+
+        for stage, survey in survey_specs.items():
+            check_survey_cells(
+                stage,
+                survey,
+                stage_cube.sel({STAGE: stage}).values[rows, positions],
+                {
+                    c: surveyed.sel({SURVEY_COLUMN: c}).values[rows, positions]
+                    for c in survey.columns
+                },
+                where,
+            )
         return cls(
             stage_cube,
             exposure_cube,
@@ -195,6 +246,102 @@ class Panel:
             grid=grid,
             units=units,
             unit_column=unit,
+            surveys=survey_specs,
+            survey_data=surveyed,
+        )
+
+    @classmethod
+    def from_responses(
+        cls,
+        responses: pd.DataFrame,
+        *,
+        unit: str,
+        period: str,
+        stages: Mapping[str, str] | None = None,
+        nps: Mapping[str, str] | Sequence[str] | None = None,
+        min_responses: int = 5,
+        data: pd.DataFrame | None = None,
+        data_stages: str | Sequence[str] | None = None,
+        interventions: str | Sequence[str] | None = None,
+        attributes: str | Sequence[str] | None = None,
+    ) -> Panel:
+        """Build a panel from one row per survey response (and, optionally, unit-period data).
+
+        Each survey stage becomes the mean of its responses per unit and
+        period, with the number of responses and their SD (for ``nps``, the
+        Net Promoter Score with its promoter and detractor shares), and is
+        declared a survey stage (see :mod:`exlink.surveys`). Cells with fewer
+        than ``min_responses`` answers keep their count but lose their value;
+        :meth:`withheld` counts them.
+
+        Parameters
+        ----------
+        responses
+            One row per response; it is not modified.
+        unit, period
+            Columns naming each response's unit and period (the panel's
+            period, such as its month), in ``responses`` and in ``data``.
+        stages
+            Stage name -> column of numeric answers to average.
+        nps
+            0-10 likelihood-to-recommend columns, as a list (stages named
+            after the columns) or stage name -> column.
+        min_responses
+            Fewest answers a cell needs to keep its value.
+        data
+            Optional long DataFrame with one row per unit and period holding
+            the other stages, the interventions and the attributes. Every
+            response's unit and period must be one of its rows.
+        data_stages, interventions, attributes
+            Columns of ``data``, as in :meth:`from_frame`.
+
+        Returns
+        -------
+        Panel
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import exlink as xl
+        >>> answers = pd.DataFrame({
+        ...     "branch": ["a"] * 6 + ["b"] * 6 + ["c"] * 6,
+        ...     "month": [1, 1, 2, 2, 3, 3] * 3,
+        ...     "q_engaged": [4, 5, 3, 4, 5, 5, 2, 3, 4, 4, 3, 5, 1, 2, 2, 3, 4, 4],
+        ... })
+        >>> panel = xl.Panel.from_responses(
+        ...     answers, unit="branch", period="month", stages={"engagement": "q_engaged"},
+        ...     min_responses=2,
+        ... )
+        >>> panel.responses("engagement").tolist()
+        [2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+        """
+        from exlink.responses import aggregate_responses, join_responses
+
+        aggregated = aggregate_responses(
+            responses,
+            unit=unit,
+            period=period,
+            stages=stages,
+            nps=nps,
+            min_responses=min_responses,
+        )
+        frame = aggregated.frame
+        other = list(checks.as_names(data_stages, "data_stages"))
+        if data is not None:
+            frame = join_responses(data, frame, unit, period, aggregated.surveys)
+        elif other or interventions or attributes:
+            raise ValueError(
+                "data_stages, interventions and attributes are columns of data=: pass the "
+                "unit-period DataFrame that holds them."
+            )
+        return cls.from_frame(
+            frame,
+            unit=unit,
+            period=period,
+            stages=[*other, *aggregated.surveys],
+            interventions=interventions,
+            attributes=attributes,
+            surveys=aggregated.surveys,
         )
 
     # -- shape ----------------------------------------------------------------------
@@ -240,6 +387,14 @@ class Panel:
         counts = (self.stages.isnull() & self.observed).sum((UNIT, PERIOD))
         return pd.Series(counts.values, index=list(self.stage_names), name="missing")
 
+    def withheld(self) -> pd.Series:
+        """Per survey stage, cells with responses but no value (withheld or missing)."""
+        counts = {}
+        for stage, survey in self.surveys.items():
+            n = self.survey_data.sel({SURVEY_COLUMN: survey.n}).values
+            counts[stage] = int(((n > 0) & np.isnan(self.stage(stage).values)).sum())
+        return pd.Series(counts, name="withheld", dtype=int)
+
     @property
     def gaps(self) -> pd.Index:
         """Periods of the grid with no row for any unit."""
@@ -258,6 +413,22 @@ class Panel:
         return bool(self.observed.all())
 
     # -- views -------------------------------------------------------------------------
+    def responses(self, stage: str) -> pd.Series:
+        """Responses behind each value of a survey stage, one entry per cell with a value.
+
+        Indexed by ``(unit, period)``; see :attr:`surveys`.
+        """
+        if stage not in self.surveys:
+            raise KeyError(unknown_name_message("survey stage", stage, list(self.surveys)))
+        values = self.stage(stage).values
+        n = self.survey_data.sel({SURVEY_COLUMN: self.surveys[stage].n}).values
+        u, t = np.nonzero(~np.isnan(values))
+        index = pd.MultiIndex.from_arrays(
+            [self.units.take(u), self.periods.take(t)],
+            names=[self.unit_column, self.period_column],
+        )
+        return pd.Series(n[u, t], index=index, name=f"{stage} responses")
+
     def stage(self, name: str) -> xr.DataArray:
         """One stage as a ``(unit, period)`` array."""
         if name not in self.stage_names:
@@ -352,8 +523,8 @@ class Panel:
     def to_frame(self) -> pd.DataFrame:
         """The panel as a long DataFrame, one row per ``(unit, period)`` present.
 
-        Columns are the unit, the period, the stages, the interventions and
-        the attributes, under their original names; rows are ordered by unit
+        Columns are the unit, the period, the stages, the interventions, the
+        survey columns and the attributes, under their original names; rows are ordered by unit
         and period. Dated periods come back as the first day of their month.
         """
         u, t = np.nonzero(self.observed.values)
@@ -364,6 +535,8 @@ class Panel:
             frame[name] = self.stages.sel({STAGE: name}).values[u, t]
         for name in self.intervention_names:
             frame[name] = self.exposure.sel({INTERVENTION: name}).values[u, t]
+        for name in self.survey_data[SURVEY_COLUMN].values.tolist():
+            frame[name] = self.survey_data.sel({SURVEY_COLUMN: name}).values[u, t]
         for name in self.attribute_names:
             frame[name] = self.attributes[name].take(u).to_numpy()
             frame[name] = frame[name].astype(self.attributes[name].dtype)
@@ -375,7 +548,12 @@ class Panel:
         :meth:`from_xarray` reads it back.
         """
         dataset = xr.Dataset(
-            {"stages": self.stages, "exposure": self.exposure, "observed": self.observed}
+            {
+                "stages": self.stages,
+                "exposure": self.exposure,
+                "observed": self.observed,
+                "survey_data": self.survey_data,
+            }
         )
         dataset = dataset.assign_coords(
             {name: (UNIT, self.attributes[name].to_numpy()) for name in self.attribute_names}
@@ -385,6 +563,7 @@ class Panel:
             "period_column": self.period_column,
             "frequency": self.frequency,
             "attributes": json.dumps(list(self.attribute_names)),
+            "surveys": json.dumps({k: v.to_dict() for k, v in self.surveys.items()}),
         }
         return dataset
 
@@ -397,6 +576,7 @@ class Panel:
         grid = PeriodGrid(labels, dataset.attrs["frequency"])
         table = pd.DataFrame({name: dataset[name].values for name in attributes}, index=units)
         plain = dataset.drop_vars(attributes)
+        surveys = json.loads(dataset.attrs.get("surveys", "{}"))
         return cls(
             plain["stages"].astype(float),
             plain["exposure"].astype(float),
@@ -405,6 +585,8 @@ class Panel:
             grid=grid,
             units=units,
             unit_column=str(dataset.attrs["unit_column"]),
+            surveys={k: Survey(**v) for k, v in surveys.items()},
+            survey_data=plain["survey_data"].astype(float) if "survey_data" in plain else None,
         )
 
     def __repr__(self) -> str:
@@ -423,6 +605,14 @@ class Panel:
             lines.append(
                 "  missing     "
                 + ", ".join(f"{name} {n} ({n / rows:.1%})" for name, n in missing.items())
+            )
+        if self.surveys:
+            lines.append(
+                "  surveys     "
+                + ", ".join(
+                    f"{stage} (median {self.responses(stage).median():.0f} responses)"
+                    for stage in self.surveys
+                )
             )
         if self.intervention_names:
             lines.append(f"  interventions {', '.join(self.intervention_names)}")

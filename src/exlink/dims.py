@@ -16,6 +16,9 @@ STAGE = "stage"
 INTERVENTION = "intervention"
 """An employee-experience investment, historical or candidate."""
 
+SURVEY_COLUMN = "survey_column"
+"""A column describing survey responses (counts, SDs, promoter shares)."""
+
 LINK = "link"
 """A directed effect from one stage to another."""
 

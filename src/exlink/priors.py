@@ -174,6 +174,7 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "effect_moderation": Prior("Normal", mu=0.0, sigma=0.5),
     "ramp": Prior("Beta", alpha=2.0, beta=2.0),
     "fade": Prior("Beta", alpha=2.0, beta=5.0),
+    "response_sd": Prior("HalfNormal", sigma=1.0),
 }
 """Default priors by group, on the standardised scale of the stages.
 
@@ -196,6 +197,8 @@ PRIOR_DESCRIPTIONS: dict[str, str] = {
     "effect_moderation": "change of an effect per sd of its moderator (per moderated effect)",
     "ramp": "adoption rate per period (per ramped intervention)",
     "fade": "fade rate per period once a rollout stops (per fading intervention)",
+    "response_sd": "SD of one survey response; standardised: the sampling error of a value "
+    "with the median responses, in stage sds (per survey stage without an sd column)",
 }
 
 

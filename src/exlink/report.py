@@ -127,6 +127,7 @@ def write_html(
             _identification(health),
             "<p class='muted'>The worst element of each sampled quantity, worst first.</p>",
             _table(health.by_group().head(12), index=False),
+            *_reliability(model),
         ],
     )
 
@@ -290,6 +291,18 @@ def _link_verdicts(effects: pd.DataFrame) -> str:
         "effects table's <code>rope</code> column (by default, a one-SD change of the source "
         "moving the target by a tenth of its SD).</span></p>"
     )
+
+
+def _reliability(model: ChainModel) -> list[str]:
+    table = model.reliability()
+    if not len(table):
+        return []
+    return [
+        "<h3>Survey stages</h3><p class='muted'>Reliability: the share of each survey stage's "
+        "movement within units that is signal, not sampling error; responses_needed: "
+        "responses per value for a reliability of 0.8.</p>",
+        _table(table.round(3)),
+    ]
 
 
 def _identification(health) -> str:

@@ -8,7 +8,9 @@ contribution::
     r[u,t] = y[u,t] - mu[u,t] + gamma * e[u,t]
 
 averaged over the treated units at each ``k``, draw by draw, with the
-sampling noise of that average (``sigma / sqrt(n_k)``) added. After the start
+sampling noise of that average (``sqrt(sigma**2 + v) / sqrt(n_k)``, with
+``v`` the average sampling variance of a survey stage's values, 0 for other
+stages) added. After the start
 (``k >= 0``) it traces the effect as it builds up, to compare with the model's
 ramp. Before the start (the *leads*, ``k < 0``) the intervention has no
 exposure, so the partial residual must hold zero: leads that are clearly not
@@ -37,6 +39,7 @@ from exlink.checks.result import (
 )
 from exlink.models import summaries
 from exlink.models.diagnostics import IdentificationWarning
+from exlink.models.reliability import sampling_variance
 from exlink.rollouts import relative_periods, rollout_variation
 from exlink.simulate.forward import ChainDraws, intervention_shock
 
@@ -109,13 +112,16 @@ def event_study(
         for target in model.chain.intervention(name).targets:
             j = design.stage_names.index(target)
             partial = y[j][None] - mu[:, j] + shock[j]
+            # A survey stage's values also carry the sampling error of their means.
+            error = sampling_variance(design, j, posterior)
             curve = []
             for step in window:
                 cells = (relative == step) & np.isfinite(y[j]) & np.isfinite(mu[0, j])
                 n = int(cells.sum())
                 if not n:
                     continue
-                noise = sigma[:, j] * design.sds[j] / np.sqrt(n) * rng.standard_normal(len(sigma))
+                spread = np.sqrt(sigma[:, j] ** 2 + error[:, cells].mean(axis=1))
+                noise = spread * design.sds[j] / np.sqrt(n) * rng.standard_normal(len(sigma))
                 curve.append((step, n, partial[:, cells].mean(axis=1) + noise, shock[j][:, cells]))
             subject = f"{name} -> {target}"
             rows.append(_verdict(subject, curve, variation.loc[name, "warning"], alpha))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -11,6 +11,7 @@ import pandas as pd
 
 from exlink._names import unknown_name_message
 from exlink.data import Panel
+from exlink.datasets.survey_measurement import measure_by_survey
 from exlink.datasets.threats import (
     confounder_loadings,
     confounder_path,
@@ -19,6 +20,7 @@ from exlink.datasets.threats import (
 )
 from exlink.datasets.truth import ChainTruth, InterventionTruth, LinkTruth, StageTruth
 from exlink.spec import Chain, Intervention, Link, Stage
+from exlink.surveys import Survey
 
 BURN_IN = 24
 """Periods simulated and discarded before the first reported period."""
@@ -93,6 +95,11 @@ class ServiceChainData:
         Names of the unit and period columns.
     attributes
         Names of the unit attribute columns.
+    surveys
+        Survey-measured stages and their columns (see :mod:`exlink.surveys`).
+    true_values
+        For survey stages, the true values behind the survey means, one
+        column per stage in the rows of ``data``.
     """
 
     data: pd.DataFrame
@@ -101,6 +108,8 @@ class ServiceChainData:
     unit: str = "unit"
     period: str = "period"
     attributes: tuple[str, ...] = ("region", "culture", "headcount")
+    surveys: dict[str, Survey] = field(default_factory=dict)
+    true_values: pd.DataFrame | None = None
 
     def panel(self) -> Panel:
         """The data as a validated :class:`~exlink.data.Panel`."""
@@ -111,6 +120,7 @@ class ServiceChainData:
             stages=list(self.chain.stage_names),
             interventions=list(self.chain.intervention_names),
             attributes=list(self.attributes),
+            surveys=self.surveys or None,
         )
 
 
@@ -132,6 +142,7 @@ def make_service_chain(
     pretrend: Mapping[str, Mapping[str, float]] | None = None,
     confounder: Mapping[str, Any] | None = None,
     feedback: Mapping[str, float] | None = None,
+    surveys: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ServiceChainData:
     """Generate a panel of business units from a chain with known parameters.
 
@@ -189,6 +200,13 @@ def make_service_chain(
     feedback
         Threat: links against the chain, ``{"nps -> engagement (lag 1)":
         0.4}``, which no model of the chain contains (reverse causation).
+    surveys
+        Stage name -> ``{"responses": 20, "sd": 14}``: the stage is reported
+        as the mean of a Poisson number of responses (``responses`` on
+        average, at least 2) with response SD ``sd``, beside columns
+        ``{stage}_n`` and ``{stage}_sd`` (the responses' sample SD; leave it
+        out with ``"report_sd": False``). The chain runs on the true values,
+        kept in :attr:`ServiceChainData.true_values`.
 
     Returns
     -------
@@ -268,7 +286,12 @@ def make_service_chain(
         frame[name] = y[j].ravel()
     for name, r in rollout.items():
         frame[name] = r.ravel()
-    return ServiceChainData(frame, truth, chain, unit, period, tuple(attributes.columns))
+    measured, true_values = measure_by_survey(
+        frame, surveys or {}, names, np.random.default_rng([seed, 2])
+    )
+    return ServiceChainData(
+        frame, truth, chain, unit, period, tuple(attributes.columns), measured, true_values
+    )
 
 
 def _add_threats(

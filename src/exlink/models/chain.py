@@ -15,7 +15,7 @@ import xarray as xr
 from exlink.data import Panel
 from exlink.dims import PERIOD, STAGE, UNIT
 from exlink.models import io, summaries
-from exlink.models.design import ChainDesign
+from exlink.models.design import ChainDesign, survey_terms
 from exlink.models.diagnostics import (
     ConvergenceWarning,
     Diagnostics,
@@ -26,6 +26,7 @@ from exlink.models.experiments import Experiment, experiments_from_table
 from exlink.models.graph import build_graph
 from exlink.models.identification import draw_priors
 from exlink.models.prior_set import PriorSet
+from exlink.models.reliability import reliability_table
 from exlink.models.sampling import exact_arithmetic, run_sampler
 from exlink.priors import Prior
 from exlink.spec import Chain
@@ -36,6 +37,13 @@ if TYPE_CHECKING:
 
 CURVED_TARGET_ACCEPT = 0.9
 """Target acceptance of a fit whose chain has a saturating, threshold or registered link."""
+DRAWS = 1000
+"""Kept draws per chain by default."""
+LATENT_DRAWS = 2000
+"""Kept draws per chain by default when survey stages have latent true values: one value
+per unit and period makes thousands of sampled quantities, and with 1000 draws the
+largest of their R-hats passes 1.01 by chance alone, although each one's ESS is in the
+thousands."""
 
 
 class ChainModel:
@@ -190,7 +198,7 @@ class ChainModel:
         self,
         panel: Panel | None = None,
         *,
-        draws: int = 1000,
+        draws: int | None = None,
         tune: int = 1000,
         chains: int = 4,
         sampler: str = "auto",
@@ -205,7 +213,9 @@ class ChainModel:
         panel
             The data; optional when :meth:`build` was called already.
         draws, tune, chains
-            Kept draws, tuning draws and chains.
+            Kept draws, tuning draws and chains. ``draws`` defaults to 1000
+            per chain (:data:`DRAWS`), or 2000 (:data:`LATENT_DRAWS`) when a
+            survey stage feeds a link and its true values are sampled.
         sampler
             ``"auto"`` (nutpie where installed, else PyMC), ``"nutpie"``,
             ``"pymc"`` or ``"numpyro"``.
@@ -234,6 +244,9 @@ class ChainModel:
             self.build(panel if panel is not None else self.panel)
         if any(lk.form != "linear" for lk in self.chain.links):
             sample_kwargs.setdefault("target_accept", CURVED_TARGET_ACCEPT)
+        if draws is None:
+            latent = any(self._design.is_latent(j) for j in self._design.surveys)
+            draws = LATENT_DRAWS if latent else DRAWS
         self.idata = run_sampler(
             self._model,
             draws=draws,
@@ -430,6 +443,24 @@ class ChainModel:
 
         return check_all(self, **kwargs)
 
+    def reliability(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Per survey stage, the share of its within-unit variation that is signal.
+
+        See :mod:`exlink.models.reliability` for the formula. Needs a built
+        model; a fitted one gives intervals where the response SD is
+        estimated.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per survey stage (none without surveys), with the median
+            responses, the SD of one response, the sampling and within-unit
+            SDs of a value, the reliability with its interval, the responses
+            per value that would reach a reliability of 0.8, and ``low``.
+        """
+        posterior = None if self.idata is None else self.idata.posterior.to_dataset()
+        return reliability_table(self._require_design(), posterior, hdi_prob)
+
     def summary(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Posterior summary of every scalar-per-label parameter (rates, noise, lever pools)."""
         return summaries.parameter_table(self._require_idata(), hdi_prob)
@@ -507,6 +538,7 @@ class ChainModel:
             panel.stages.sel({STAGE: list(self.chain.stage_names)}).values
             - fitted.means[:, None, None]
         ) / fitted.sds[:, None, None]
+        design.surveys = survey_terms(design, panel)
         return design
 
     def __repr__(self) -> str:

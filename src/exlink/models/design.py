@@ -20,6 +20,7 @@ from exlink.data import Panel
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from exlink.rollouts import rollout_variation
 from exlink.spec import Chain
+from exlink.surveys import pool_by_unit, response_variance
 from exlink.transforms import CENTRAL_RANGE
 
 RECENT_PERIODS = 6
@@ -38,6 +39,42 @@ class LinkTerm:
     lag: int
     form: str
     moderator: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class SurveyTerm:
+    """How one stage is measured by a survey, on its standardised scale.
+
+    Attributes
+    ----------
+    kind
+        ``"mean"``, ``"nps"`` or ``"proportion"``.
+    n
+        Responses behind each value, shape ``(units, periods)``; 0 where the
+        stage has no value.
+    variance
+        Per-response variance over the stage's variance, same shape; NaN
+        where the response SD is estimated.
+    latent
+        True when the stage's true values are sampled (the stage is a link's
+        source, or has a Student-t likelihood); otherwise they are integrated
+        out of its likelihood.
+    """
+
+    kind: str
+    n: np.ndarray
+    variance: np.ndarray
+    latent: bool
+
+    @property
+    def estimated(self) -> bool:
+        """True when some value's response SD is a parameter of the model."""
+        return bool(np.isnan(self.variance[self.n > 0]).any())
+
+    @property
+    def median_n(self) -> float:
+        """Median responses per value."""
+        return float(np.median(self.n[self.n > 0]))
 
 
 @dataclass(frozen=True)
@@ -82,6 +119,8 @@ class ChainDesign:
     first_period
         Per stage, the first period whose expected value can be computed
         (the longest lag among its incoming links).
+    surveys
+        Stage position -> :class:`SurveyTerm`, for the survey-measured stages.
     """
 
     def __init__(self, chain: Chain, panel: Panel) -> None:
@@ -119,6 +158,7 @@ class ChainDesign:
                 for j in range(len(self.stage_names))
             ]
         )
+        self.surveys = survey_terms(self, panel)
         _refuse_lags_beyond_panel(self)
         _warn_unidentified(self)
 
@@ -135,12 +175,26 @@ class ChainDesign:
         return cells
 
     def observed_cells(self, j: int) -> np.ndarray:
-        """Flat indices of the cells of stage ``j`` that enter its likelihood."""
-        return np.flatnonzero(self.modelled(j) & ~np.isnan(self.y[j]))
+        """Flat indices of the cells of stage ``j`` that enter its likelihood.
+
+        For a stage whose true values are latent, every value is a
+        measurement of them, the leading periods included.
+        """
+        present = ~np.isnan(self.y[j])
+        if self.is_latent(j):
+            return np.flatnonzero(present)
+        return np.flatnonzero(self.modelled(j) & present)
+
+    def is_latent(self, j: int) -> bool:
+        """True when stage ``j`` is a survey stage whose true values are sampled."""
+        return j in self.surveys and self.surveys[j].latent
 
     def imputed_cells(self, j: int) -> np.ndarray:
-        """Flat indices of missing cells of stage ``j`` that feed a link, to be imputed."""
-        if not any(lk.source == j for lk in self.links):
+        """Flat indices of missing cells of stage ``j`` that feed a link, to be imputed.
+
+        None for a latent survey stage: its true values exist in every cell.
+        """
+        if self.is_latent(j) or not any(lk.source == j for lk in self.links):
             return np.array([], dtype=int)
         return np.flatnonzero(np.isnan(self.y[j]))
 
@@ -167,6 +221,9 @@ class ChainDesign:
             "ramped": [k.name for k in self.chain.interventions if k.ramp],
             "fading": [k.name for k in self.chain.interventions if k.fade],
             "student_t": [s.name for s in self.chain.stages if s.likelihood == "student_t"],
+            "survey_estimated": [
+                self.stage_names[j] for j, term in self.surveys.items() if term.estimated
+            ],
         }
 
     def original_values(self) -> np.ndarray:
@@ -273,6 +330,33 @@ def carry_forward(values: np.ndarray) -> np.ndarray:
     np.maximum.accumulate(index, axis=-1, out=index)
     filled = np.take_along_axis(values, index, axis=-1)
     return np.where(np.isnan(filled), 0.0, filled)
+
+
+VARIANCE_FLOOR = 0.01
+"""Smallest per-response variance, as a share of the stage's median one: an SD of 0
+(every response alike) still leaves some sampling error."""
+
+
+def survey_terms(design: ChainDesign, panel: Panel) -> dict[int, SurveyTerm]:
+    """The survey stages of a design, standardised by the design's stage SDs."""
+    raw = design.original_values()
+    out = {}
+    for j, name in enumerate(design.stage_names):
+        survey = panel.surveys.get(name)
+        if survey is None:
+            continue
+        columns = {c: panel.survey_data.sel(survey_column=c).values for c in survey.columns}
+        present = ~np.isnan(raw[j])
+        n = np.where(present, columns[survey.n], 0.0)
+        cells = np.where(present, response_variance(survey, raw[j], columns), np.nan)
+        variance = np.where(present, pool_by_unit(cells, n), np.nan)
+        known = variance[present & ~np.isnan(variance)]
+        if len(known):
+            variance = np.maximum(variance, VARIANCE_FLOOR * float(np.median(known)))
+        source = any(lk.source == j for lk in design.links)
+        student = design.chain.stage(name).likelihood == "student_t"
+        out[j] = SurveyTerm(survey.kind, n, variance / design.sds[j] ** 2, source or student)
+    return out
 
 
 def _moderators(chain: Chain, panel: Panel) -> dict[str, tuple[float, float, np.ndarray]]:

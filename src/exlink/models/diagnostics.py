@@ -191,6 +191,31 @@ def require_convergence(health: Diagnostics, what: str, allow_unconverged: bool)
     )
 
 
+LATENT_PREFIX = "latent_raw["
+"""Posterior names of survey stages' latent true values (one per unit and period)."""
+LATENT_GROUP = "latent_diagnostics"
+"""Group holding the per-element diagnostics of latent values whose draws were not kept."""
+
+
+def latent_diagnostics(posterior: xr.Dataset) -> xr.Dataset:
+    """Per-element R-hat and ESS of every latent value, as a small dataset of rows.
+
+    A saved model keeps these instead of the latent values' draws (one per
+    unit, period and draw), so that its diagnostics still judge them.
+    """
+    chains = posterior.sizes["chain"]
+    names = [n for n in posterior.data_vars if str(n).startswith(LATENT_PREFIX)]
+    rows = [_rows(str(n), posterior[n], chains) for n in names]
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    table = table.reindex(columns=["parameter", "element", "r_hat", "ess_bulk", "ess_tail"])
+    return xr.Dataset(
+        {
+            c: ("row", table[c].to_numpy(dtype=str if c in ("parameter", "element") else float))
+            for c in table.columns
+        }
+    )
+
+
 def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnostics:
     """Judge convergence of every sampled quantity of a posterior, and its identification.
 
@@ -212,6 +237,9 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
         else pd.DataFrame()
     )
     table = table.reindex(columns=["parameter", "element", "r_hat", "ess_bulk", "ess_tail"])
+    if LATENT_GROUP in idata.children:
+        kept = idata[LATENT_GROUP].to_dataset().to_dataframe().reset_index(drop=True)
+        table = pd.concat([table, kept[table.columns]], ignore_index=True)
     divergences = None
     if "sample_stats" in idata.children and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].sum())

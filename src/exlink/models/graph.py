@@ -37,6 +37,7 @@ import pytensor.tensor as pt
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from exlink.models.design import ChainDesign
 from exlink.models.experiments import Experiment, implied_lift
+from exlink.models.latent import latent_likelihood, latent_values, measurement_weights
 from exlink.models.prior_set import PriorSet
 from exlink.transforms import exposure_tensor, link_curve_tensor, rising
 
@@ -91,29 +92,51 @@ def build_graph(
         _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords)
 
         z = {name: pt.as_tensor(v[2])[:, None] for name, v in design.moderators.items()}
-        # Every stage's values, missing cells imputed, exist before any expected value: a
-        # lagged link may point back up the chain (nps -> engagement (lag 1)).
-        full = {j: _impute(design, j, name, values[j]) for j, name in enumerate(design.stage_names)}
-        mu_out: dict[str, pt.TensorVariable] = {}
+        response_sd = (
+            _group("response_sd", priors, "survey_estimated", coords)
+            if coords["survey_estimated"]
+            else None
+        )
+        measurement = measurement_weights(design, coords, response_sd)
         index = {name: j for j, name in enumerate(design.stage_names)}
-        for name in design.chain.topological_order():
+        order = design.chain.topological_order()
+        position = {index[name]: p for p, name in enumerate(order)}
+
+        def link_term(i, term, full):
+            shifted = _shift(full[term.source], term.lag, n_units)
+            if term.label in nonlinear:
+                k = nonlinear[term.label]
+                low, high = design.central[term.source]
+                shifted = link_curve_tensor(
+                    term.form, shifted, reference[k], curvature[k], low, high
+                )
+            slope = beta[i]
+            if term.moderator:
+                slope = slope + link_moderation[moderated_links[term.label]] * z[term.moderator]
+            return slope * shifted
+
+        def ahead(term) -> bool:
+            """The link's source values exist before its target's expected value is built."""
+            return (
+                not design.is_latent(term.source) or position[term.source] < position[term.target]
+            )
+
+        # Observed stages exist first, missing cells imputed: a lagged link may point back
+        # up the chain (nps -> engagement (lag 1)). A latent survey stage's true values are
+        # built in chain order, centred on its expected value from what exists by then;
+        # links from it back up the chain are added once every stage's values exist.
+        full = {
+            j: _impute(design, j, name, values[j])
+            for j, name in enumerate(design.stage_names)
+            if not design.is_latent(j)
+        }
+        base: dict[int, pt.TensorVariable] = {}
+        for name in order:
             j = index[name]
-            own = full[j]
             mu = intercept[j] + unit_effect[j][:, None] + period_effect[j][None, :]
             for i, term in enumerate(design.links):
-                if term.target != j:
-                    continue
-                shifted = _shift(full[term.source], term.lag, n_units)
-                if term.label in nonlinear:
-                    k = nonlinear[term.label]
-                    low, high = design.central[term.source]
-                    shifted = link_curve_tensor(
-                        term.form, shifted, reference[k], curvature[k], low, high
-                    )
-                slope = beta[i]
-                if term.moderator:
-                    slope = slope + link_moderation[moderated_links[term.label]] * z[term.moderator]
-                mu = mu + slope * shifted
+                if term.target == j and ahead(term):
+                    mu = mu + link_term(i, term, full)
             for i, term in enumerate(design.effects):
                 if term.target != j:
                     continue
@@ -123,10 +146,33 @@ def build_graph(
                         slope + effect_moderation[moderated_effects[term.label]] * z[term.moderator]
                     )
                 mu = mu + slope * exposures[term.intervention]
+            base[j] = mu
+            if design.is_latent(j):
+                full[j] = latent_values(design, j, name, mu, sigma[j], values[j], measurement[j])
+        mu_out: dict[str, pt.TensorVariable] = {}
+        for name in order:
+            j = index[name]
+            mu = base[j]
+            for i, term in enumerate(design.links):
+                if term.target == j and not ahead(term):
+                    mu = mu + link_term(i, term, full)
             mu_out[name] = mu
             student = coords["student_t"]
             stage_nu = nu[student.index(name)] if name in student else None
-            _likelihood(design, j, name, mu, sigma[j], stage_nu, values[j], own)
+            if design.is_latent(j):
+                latent_likelihood(design, j, name, mu, sigma[j], stage_nu, full[j])
+            else:
+                _likelihood(
+                    design,
+                    j,
+                    name,
+                    mu,
+                    sigma[j],
+                    stage_nu,
+                    values[j],
+                    full[j],
+                    measurement.get(j),
+                )
         params = {
             "beta": beta,
             "gamma": gamma,
@@ -286,7 +332,7 @@ def _impute(design: ChainDesign, j: int, name: str, values) -> pt.TensorVariable
     return pt.set_subtensor(values.ravel()[cells], missing).reshape(design.shape)
 
 
-def _likelihood(design, j, name, mu, sigma, nu, values, full) -> None:
+def _likelihood(design, j, name, mu, sigma, nu, values, full, weights=None) -> None:
     def dist(mu_cells):
         if nu is None:
             return pm.Normal.dist(mu=mu_cells, sigma=sigma)
@@ -295,7 +341,12 @@ def _likelihood(design, j, name, mu, sigma, nu, values, full) -> None:
     observed = design.observed_cells(j)
     mu_flat = mu.ravel()
     rv = pm.Normal if nu is None else pm.StudentT
-    params = {"mu": mu_flat[observed], "sigma": sigma} | ({"nu": nu} if nu is not None else {})
+    spread = sigma
+    if weights is not None:
+        # A survey mean whose true value is integrated out: the stage's own noise plus
+        # the sampling error of the mean.
+        spread = pt.sqrt(sigma**2 + 1.0 / weights.ravel()[observed])
+    params = {"mu": mu_flat[observed], "sigma": spread} | ({"nu": nu} if nu is not None else {})
     rv(f"y[{name}]", **params, observed=values.ravel()[observed], shape=len(observed))
     cells = design.imputed_cells(j)
     modelled = design.modelled(j).ravel()[cells]

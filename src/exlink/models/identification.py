@@ -14,6 +14,9 @@ sampler, identification about the data. Three signs are looked for:
 - **Lag not told from its neighbours**: within units and periods, the source
   at the link's lag correlates above ``MAX_LAG_CORRELATION`` with the source
   a period earlier or later, so the data cannot say which lag acts.
+- **A survey source of low reliability**: a survey stage that feeds a link
+  and whose movement within units is mostly sampling error
+  (:mod:`exlink.models.reliability`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import xarray as xr
 
 from exlink.models.design import ChainDesign
 from exlink.models.fixed_effects import shifted
+from exlink.models.reliability import reliability_warnings
 from exlink.models.sampling import exact_arithmetic
 from exlink.rollouts import rollout_variation
 
@@ -75,6 +79,8 @@ def identification_warnings(design: ChainDesign, idata: xr.DataTree | None = Non
     out += [f"intervention {w}" for w in variation["warning"] if w]
     out += _few_units(design)
     out += _lags(design)
+    posterior = idata.posterior.to_dataset() if idata is not None else None
+    out += reliability_warnings(design, posterior)
     return out
 
 

@@ -24,6 +24,7 @@ import xarray as xr
 
 from exlink._paths import check_input_file, check_output_file
 from exlink.data import Panel
+from exlink.models.diagnostics import LATENT_GROUP, LATENT_PREFIX, latent_diagnostics
 from exlink.models.experiments import Experiment
 from exlink.priors import Prior, priors_from_dict, priors_to_dict
 from exlink.spec import Chain
@@ -33,8 +34,10 @@ if TYPE_CHECKING:
 
 PANEL_GROUP = "exlink_panel"
 ENGINE = "h5netcdf"
-SAVED_GROUPS = ("posterior", "sample_stats", "prior")
-"""The groups of the fitted draws kept in the file (``prior``: prior draws of the effects)."""
+SAVED_GROUPS = ("posterior", "sample_stats", "prior", LATENT_GROUP)
+"""The groups of the fitted draws kept in the file (``prior``: prior draws of the effects;
+``latent_diagnostics``: R-hat and ESS of survey stages' latent true values, whose draws
+are left out: one per unit, period and draw, they would make the file large)."""
 REQUIRED_GROUPS = ("posterior", PANEL_GROUP)
 
 
@@ -83,6 +86,10 @@ def save(model: ChainModel, path: Path) -> Path:
     groups = {
         name: node.to_dataset() for name, node in idata.children.items() if name in SAVED_GROUPS
     }
+    latent = [n for n in groups["posterior"].data_vars if str(n).startswith(LATENT_PREFIX)]
+    if latent:
+        groups[LATENT_GROUP] = latent_diagnostics(groups["posterior"])
+        groups["posterior"] = groups["posterior"].drop_vars(latent)
     groups[PANEL_GROUP] = model.panel.to_xarray()
     tree = xr.DataTree.from_dict({f"/{name}": data for name, data in groups.items()})
     tree.attrs = {

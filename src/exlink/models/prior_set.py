@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from exlink._names import closest
@@ -50,6 +51,11 @@ def prior_elements(design: ChainDesign) -> dict[str, list[Element]]:
         "effect_moderation": [(e.label, 0.0, float(s[e.target])) for e in effects if e.moderator],
         "ramp": [(k.name, 0.0, 1.0) for k in chain.interventions if k.ramp],
         "fade": [(k.name, 0.0, 1.0) for k in chain.interventions if k.fade],
+        "response_sd": [
+            (names[j], 0.0, float(s[j] * np.sqrt(term.median_n)))
+            for j, term in design.surveys.items()
+            if term.estimated
+        ],
     }
 
 

@@ -1,0 +1,158 @@
+"""Survey stages in the model: latent true values, sampling error, reliability, files."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import exlink as xl
+from exlink.cli import read_chain_file, read_panel_csv
+from exlink.models.reliability import reliability_table, reliability_warnings
+
+SURVEYS = xl.datasets.SURVEY_CHAIN_TRUTH
+
+
+def survey_sim(n_units=40, n_periods=12, seed=4, **changes):
+    settings = {**SURVEYS, **changes}
+    return xl.datasets.make_service_chain(
+        n_units, n_periods, seed=seed, chain=xl.datasets.SURVEY_CHAIN, **settings
+    )
+
+
+def test_generator_measures_survey_stages_around_the_truth():
+    sim = survey_sim(n_units=60, n_periods=20)
+    data = sim.data
+    error = data["engagement"] - sim.true_values["engagement"]
+    z = error * np.sqrt(data["engagement_n"]) / SURVEYS["surveys"]["engagement"]["sd"]
+    assert abs(z.mean()) < 0.1 and z.std() == pytest.approx(1.0, abs=0.05)
+    assert data["customer_n"].mean() == pytest.approx(35, abs=1)
+    assert set(sim.panel().surveys) == {"engagement", "customer"}
+    assert (data["growth"] == sim.true_values.get("growth", data["growth"])).all()
+
+
+def test_survey_sources_get_latent_values_and_terminal_ones_do_not():
+    sim = survey_sim(surveys={**SURVEYS["surveys"], "growth": {"responses": 30, "sd": 3}})
+    model = xl.ChainModel(sim.chain).build(sim.panel())
+    names = {rv.name for rv in model._model.free_RVs}
+    assert {"latent_raw[engagement]", "latent_raw[customer]"} <= names
+    assert "latent_raw[growth]" not in names
+    assert "response_sd_std" not in names
+
+
+def test_a_survey_without_sd_estimates_the_response_sd():
+    settings = {k: {**v, "report_sd": False} for k, v in SURVEYS["surveys"].items()}
+    sim = survey_sim(surveys=settings)
+    model = xl.ChainModel(sim.chain).build(sim.panel())
+    assert "response_sd_std" in {rv.name for rv in model._model.free_RVs}
+    table = model.default_priors().query("group == 'response_sd'")
+    assert table["element"].tolist() == ["engagement", "customer"]
+
+
+def test_reliability_matches_the_generators_signal_share():
+    sim = survey_sim(n_units=80, n_periods=24, seed=5)
+    model = xl.ChainModel(sim.chain).build(sim.panel())
+    table = model.reliability()
+    by_unit = sim.data[sim.unit]
+    for stage in ("engagement", "customer"):
+        truth = sim.true_values[stage]
+        signal = (truth - truth.groupby(by_unit).transform("mean")).var()
+        observed = sim.data[stage]
+        total = (observed - observed.groupby(by_unit).transform("mean")).var()
+        assert table.loc[stage, "reliability"] == pytest.approx(signal / total, abs=0.05)
+        assert table.loc[stage, "responses_needed"] > table.loc[stage, "median_responses"]
+
+
+def test_low_reliability_of_a_source_is_a_warning_with_responses_needed():
+    noisy = {"engagement": {"responses": 5, "sd": 30}, "customer": {"responses": 200, "sd": 5}}
+    sim = survey_sim(surveys=noisy)
+    model = xl.ChainModel(sim.chain).build(sim.panel())
+    warnings = reliability_warnings(model._design, None)
+    assert len(warnings) == 1 and "'engagement'" in warnings[0]
+    assert "responses per value" in warnings[0]
+    table = reliability_table(model._design)
+    assert table.loc["engagement", "low"] and not table.loc["customer", "low"]
+
+
+def test_estimated_response_sd_gives_a_reliability_interval():
+    settings = {k: {**v, "report_sd": False} for k, v in SURVEYS["surveys"].items()}
+    sim = survey_sim(surveys=settings)
+    model = xl.ChainModel(sim.chain).build(sim.panel())
+    assert model.reliability()["reliability"].isna().all()
+    draws = np.abs(np.random.default_rng(0).normal([14.0, 18.0], 1.0, size=(2, 50, 2)))
+    posterior = xr.Dataset(
+        {"response_sd": (("chain", "draw", "survey_estimated"), draws)},
+        coords={"survey_estimated": ["engagement", "customer"]},
+    )
+    table = reliability_table(model._design, posterior)
+    assert (table["lower"] < table["reliability"]).all()
+    assert (table["reliability"] < table["upper"]).all()
+
+
+def test_chain_file_names_survey_columns(tmp_path):
+    sim = survey_sim()
+    chain_file = tmp_path / "chain.yaml"
+    text = sim.chain.to_yaml() + (
+        "data:\n  surveys:\n    engagement: {n: engagement_n, sd: engagement_sd}\n"
+        "    customer: {n: customer_n}\n"
+    )
+    chain_file.write_text(text)
+    csv = tmp_path / "data.csv"
+    sim.data.to_csv(csv, index=False)
+    chain, columns = read_chain_file(chain_file)
+    args = type("Args", (), {"unit": None, "period": None, "attributes": None})()
+    panel = read_panel_csv(csv, chain, columns, args)
+    assert panel.surveys["engagement"] == xl.Survey(n="engagement_n", sd="engagement_sd")
+    assert panel.surveys["customer"].estimated
+    chain_file.write_text(text.replace("n: customer_n", "n: customer_n, spread: 3"))
+    with pytest.raises(ValueError, match=r"data.surveys.customer: .*unknown survey key 'spread'"):
+        read_chain_file(chain_file)
+
+
+@pytest.mark.slow
+def test_survey_model_recovers_what_ignoring_sampling_error_misses(tmp_path):
+    sim = survey_sim(n_units=100, n_periods=24, seed=1)
+    naive_panel = xl.Panel.from_frame(
+        sim.data,
+        unit=sim.unit,
+        period=sim.period,
+        stages=list(sim.chain.stage_names),
+        interventions=list(sim.chain.intervention_names),
+    )
+    kwargs = {"draws": 1000, "tune": 1000, "random_seed": 1, "progressbar": False}
+    naive = xl.ChainModel(sim.chain).fit(naive_panel, **kwargs)
+    model = xl.ChainModel(sim.chain).fit(sim.panel(), **kwargs)
+    assert model.diagnostics().converged, model.diagnostics().headline()
+    truth = {lk.label: lk.coef for lk in sim.truth.links}
+    truth["programme -> engagement"] = sim.truth.long_run_effect("programme")["engagement"]
+    for fitted, holds in ((model, True), (naive, False)):
+        table = fitted.effects().assign(label=lambda t: _labels(t))
+        for label, value in truth.items():
+            row = table.set_index("label").loc[label]
+            inside = row["lower"] <= value <= row["upper"]
+            if holds:
+                assert inside, (label, value, row[["mean", "lower", "upper"]].tolist())
+                if "->" in label and "programme" not in label:
+                    assert row["mean"] == pytest.approx(value, rel=0.15), label
+    naive_links = naive.effects().assign(label=lambda t: _labels(t)).set_index("label")
+    assert naive_links.loc["engagement -> customer", "upper"] < truth["engagement -> customer"]
+    total = model.total_effects().long_run.sel(intervention="programme", stage="growth")
+    value = sim.truth.long_run_effect("programme")["growth"]
+    assert float(total.mean()) == pytest.approx(value, rel=0.15)
+    naive_total = naive.total_effects().long_run.sel(intervention="programme", stage="growth")
+    assert float(naive_total.quantile(0.95)) < value
+    path = model.save(tmp_path / "survey.nc")
+    loaded = xl.ChainModel.load(path)
+    assert loaded.panel.surveys == model.panel.surveys
+    pd.testing.assert_frame_equal(loaded.reliability(), model.reliability())
+    # The file keeps the latent values' diagnostics, not their draws.
+    assert not [n for n in loaded.idata.posterior.data_vars if n.startswith("latent_raw[")]
+    table = loaded.diagnostics().table
+    assert (table["parameter"] == "latent_raw[engagement]").sum() == 100 * 24
+    assert loaded.diagnostics().converged
+
+
+def _labels(table: pd.DataFrame) -> list[str]:
+    return [
+        f"{s} -> {t}" + (f" (lag {lag})" if lag else "")
+        for s, t, lag in zip(table["source"], table["target"], table["lag"], strict=True)
+    ]
