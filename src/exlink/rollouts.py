@@ -90,7 +90,15 @@ def rollout_variation(names: tuple[str, ...], rollouts: np.ndarray) -> pd.DataFr
                 "warning": warning,
             }
         )
-    return pd.DataFrame(rows)
+    columns = [
+        "intervention",
+        "treated_units",
+        "untreated_units",
+        "start_periods",
+        "identified",
+        "warning",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def placebo_in_time(rollout: np.ndarray, shift: int) -> np.ndarray:

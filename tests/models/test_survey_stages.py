@@ -156,3 +156,63 @@ def _labels(table: pd.DataFrame) -> list[str]:
         f"{s} -> {t}" + (f" (lag {lag})" if lag else "")
         for s, t, lag in zip(table["source"], table["target"], table["lag"], strict=True)
     ]
+
+
+def test_nps_and_proportion_surveys_build_with_their_own_variance():
+    rng = np.random.default_rng(7)
+    rows = []
+    for unit in [f"b{i}" for i in range(8)]:
+        for month in range(1, 9):
+            for _ in range(int(rng.integers(8, 20))):
+                rows.append(
+                    {
+                        "branch": unit,
+                        "month": month,
+                        "q_engaged": float(rng.integers(1, 6)),
+                        "recommend": float(rng.integers(0, 11)),
+                    }
+                )
+    panel = xl.Panel.from_responses(
+        pd.DataFrame(rows),
+        unit="branch",
+        period="month",
+        stages={"engagement": "q_engaged"},
+        nps={"nps": "recommend"},
+        min_responses=3,
+    )
+    chain = xl.Chain(
+        stages=[xl.Stage("engagement", "ex"), xl.Stage("nps", "cx")],
+        links=[xl.Link("engagement", "nps")],
+    )
+    model = xl.ChainModel(chain).build(panel)
+    design = model._design
+    nps = design.surveys[1]
+    assert nps.kind == "nps" and not nps.latent and not nps.estimated
+    frame = panel.to_frame()
+    p, d = frame["nps_promoters"], frame["nps_detractors"]
+    n = frame["nps_n"]
+    cell = 100.0**2 * (
+        (p * n + 0.5) / (n + 1.5)
+        + (d * n + 0.5) / (n + 1.5)
+        - ((p * n + 0.5) / (n + 1.5) - (d * n + 0.5) / (n + 1.5)) ** 2
+    )
+    pooled = (cell * (n - 1)).groupby(frame["branch"]).sum() / (n - 1).groupby(
+        frame["branch"]
+    ).sum()
+    scaled = nps.variance * design.sds[1] ** 2
+    assert scaled[:, 0] == pytest.approx(pooled.to_numpy())
+    assert {rv.name for rv in model._model.free_RVs} >= {"latent_raw[engagement]"}
+    assert model.reliability().loc["nps", "kind"] == "nps"
+
+
+def test_a_chain_without_interventions_builds_and_says_why_it_has_no_total_effects():
+    sim = survey_sim()
+    chain = xl.Chain(stages=list(sim.chain.stages), links=list(sim.chain.links))
+    panel = xl.Panel.from_frame(
+        sim.data, unit="unit", period="period", stages=list(chain.stage_names), surveys=sim.surveys
+    )
+    model = xl.ChainModel(chain).build(panel)
+    from exlink.models.total_effects import total_effects
+
+    with pytest.raises(ValueError, match="no interventions"):
+        total_effects(model._design, xr.Dataset(), 12)

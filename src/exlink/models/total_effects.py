@@ -17,6 +17,11 @@ def total_effects(design: ChainDesign, posterior: xr.DataTree, horizon: int) -> 
     """Effects of a permanent full rollout of each intervention (see ChainModel.total_effects)."""
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
         raise ValueError(f"horizon must be a whole number of periods >= 1, got {horizon!r}.")
+    if not design.intervention_names:
+        raise ValueError(
+            "the chain has no interventions, so there is no intervention's total effect to "
+            "trace: add one to the chain (Intervention(...)) and its rollout to the panel."
+        )
     posterior = posterior.to_dataset() if isinstance(posterior, xr.DataTree) else posterior
     draws = ChainDraws.from_posterior(design, posterior)
     length = max(horizon, LONG_RUN_PERIODS)
