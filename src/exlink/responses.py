@@ -18,6 +18,7 @@ import pandas as pd
 
 from exlink import _frame_checks as checks
 from exlink._names import format_rows
+from exlink.data import Panel
 from exlink.surveys import NPS_DETRACTOR, NPS_PROMOTER, Survey
 
 
@@ -205,3 +206,94 @@ def join_responses(
     for survey in surveys.values():
         joined[survey.n] = joined[survey.n].fillna(0).astype(int)
     return joined
+
+
+def panel_from_responses(
+    responses: pd.DataFrame,
+    *,
+    unit: str,
+    period: str,
+    stages: Mapping[str, str] | None = None,
+    nps: Mapping[str, str] | Sequence[str] | None = None,
+    min_responses: int = 5,
+    data: pd.DataFrame | None = None,
+    data_stages: str | Sequence[str] | None = None,
+    interventions: str | Sequence[str] | None = None,
+    attributes: str | Sequence[str] | None = None,
+) -> Panel:
+    """Build a panel from one row per survey response (and, optionally, unit-period data).
+
+    Each survey stage becomes the mean of its responses per unit and
+    period, with the number of responses and their SD (for ``nps``, the
+    Net Promoter Score with its promoter and detractor shares), and is
+    declared a survey stage (see :mod:`exlink.surveys`). Cells with fewer
+    than ``min_responses`` answers keep their count but lose their value;
+    :meth:`exlink.data.Panel.withheld` counts them.
+
+    Parameters
+    ----------
+    responses
+        One row per response; it is not modified.
+    unit, period
+        Columns naming each response's unit and period (the panel's
+        period, such as its month), in ``responses`` and in ``data``.
+    stages
+        Stage name -> column of numeric answers to average.
+    nps
+        0-10 likelihood-to-recommend columns, as a list (stages named
+        after the columns) or stage name -> column.
+    min_responses
+        Fewest answers a cell needs to keep its value.
+    data
+        Optional long DataFrame with one row per unit and period holding
+        the other stages, the interventions and the attributes. Every
+        response's unit and period must be one of its rows.
+    data_stages, interventions, attributes
+        Columns of ``data``, as in :meth:`exlink.data.Panel.from_frame`.
+
+    Returns
+    -------
+    Panel
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import exlink as xl
+    >>> answers = pd.DataFrame({
+    ...     "branch": ["a"] * 6 + ["b"] * 6 + ["c"] * 6,
+    ...     "month": [1, 1, 2, 2, 3, 3] * 3,
+    ...     "q_engaged": [4, 5, 3, 4, 5, 5, 2, 3, 4, 4, 3, 5, 1, 2, 2, 3, 4, 4],
+    ... })
+    >>> panel = xl.Panel.from_responses(
+    ...     answers, unit="branch", period="month", stages={"engagement": "q_engaged"},
+    ...     min_responses=2,
+    ... )
+    >>> panel.responses("engagement").tolist()
+    [2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+    """
+    aggregated = aggregate_responses(
+        responses,
+        unit=unit,
+        period=period,
+        stages=stages,
+        nps=nps,
+        min_responses=min_responses,
+    )
+    frame = aggregated.frame
+    other = list(checks.as_names(data_stages, "data_stages"))
+    if data is not None:
+        frame = join_responses(data, frame, unit, period, aggregated.surveys)
+    elif other or interventions or attributes:
+        raise ValueError(
+            "data_stages, interventions and attributes are columns of data=: pass the "
+            "unit-period DataFrame that holds them."
+        )
+    return Panel.from_frame(
+        frame,
+        unit=unit,
+        period=period,
+        stages=[*other, *aggregated.surveys],
+        interventions=interventions,
+        attributes=attributes,
+        surveys=aggregated.surveys,
+    )
