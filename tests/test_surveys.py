@@ -63,9 +63,15 @@ def test_survey_spec_validates_its_fields():
         Survey(n="n", promoters="p", detractors="d")
     with pytest.raises(TypeError, match="must be a column name"):
         Survey(n=3)
+    with pytest.raises(ValueError, match="one column for two parts"):
+        Survey(n="n", sd="n")
     assert Survey.from_mapping("x", {"n": "x_n", "sd": "x_sd"}) == Survey(n="x_n", sd="x_sd")
     with pytest.raises(ValueError, match="unknown survey key"):
         Survey.from_mapping("x", {"n": "x_n", "size": 3})
+    with pytest.raises(ValueError, match="needs n"):
+        Survey.from_mapping("x", {"sd": "x_sd"})
+    with pytest.raises(TypeError, match=r"must be an exlink\.Survey or a mapping"):
+        Survey.from_mapping("x", 3)
 
 
 def test_panel_holds_surveys_and_keeps_them_through_xarray():

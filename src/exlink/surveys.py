@@ -95,6 +95,8 @@ class Survey:
             raise ValueError("Survey promoters and detractors are for kind='nps' only.")
         if any(shares) and not all(shares):
             raise ValueError("Survey needs both promoters and detractors, or neither.")
+        if len(set(self.columns)) < len(self.columns):
+            raise ValueError(f"Survey names one column for two parts: {self.columns}.")
         if self.kind == "proportion" and self.sd is not None:
             raise ValueError(
                 "Survey kind='proportion' takes no sd: its variance is p(1-p) per response."
@@ -137,6 +139,11 @@ class Survey:
                 raise ValueError(
                     f"surveys: {stage!r}: " + unknown_name_message("survey key", str(key), known)
                 )
+        if "n" not in value:
+            raise ValueError(
+                f"surveys: {stage!r} needs n, the column with the number of responses behind "
+                "each value."
+            )
         return cls(**dict(value))
 
 
