@@ -216,3 +216,30 @@ def test_a_chain_without_interventions_builds_and_says_why_it_has_no_total_effec
 
     with pytest.raises(ValueError, match="no interventions"):
         total_effects(model._design, xr.Dataset(), 12)
+
+
+def test_diagnostics_show_each_survey_stages_reliability():
+    from exlink.models.diagnostics import diagnose
+
+    sim = survey_sim()
+    model = xl.ChainModel(sim.chain).build(sim.panel())
+    rng = np.random.default_rng(1)
+    posterior = xr.Dataset({"beta_std": (("chain", "draw", "link"), rng.normal(size=(2, 50, 2)))})
+    idata = xr.DataTree.from_dict({"/posterior": posterior})
+    health = diagnose(idata, model._design)
+    expected = model.reliability()["reliability"]
+    assert health.reliability["reliability"].tolist() == pytest.approx(expected.tolist())
+    text = repr(health)
+    assert "Survey reliability" in text
+    assert f"engagement {expected['engagement']:.2f}" in text
+    plain = xl.ChainModel(sim.chain).build(
+        xl.Panel.from_frame(
+            sim.data,
+            unit="unit",
+            period="period",
+            stages=list(sim.chain.stage_names),
+            interventions=list(sim.chain.intervention_names),
+        )
+    )
+    assert diagnose(idata, plain._design).reliability is None
+    assert "Survey reliability" not in repr(diagnose(idata, plain._design))

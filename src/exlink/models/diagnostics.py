@@ -12,6 +12,7 @@ import xarray as xr
 
 from exlink.models.design import ChainDesign
 from exlink.models.identification import identification_warnings
+from exlink.models.reliability import reliability_table
 
 MAX_RHAT = 1.01
 MIN_ESS = 400
@@ -72,6 +73,10 @@ class Diagnostics:
         few units, a lag not told from its neighbours), in words; see
         :mod:`exlink.models.identification`. They do not stop convergence,
         but a decision resting on such an effect rests on assumptions.
+    reliability
+        Per survey stage, the share of its movement within units that is
+        signal (:func:`~exlink.models.reliability.reliability_table`);
+        ``None`` without survey stages.
     """
 
     table: pd.DataFrame
@@ -80,6 +85,7 @@ class Diagnostics:
     draws: int
     problems: list[str] = field(default_factory=list)
     identification: list[str] = field(default_factory=list)
+    reliability: pd.DataFrame | None = None
 
     @property
     def converged(self) -> bool:
@@ -151,9 +157,20 @@ class Diagnostics:
     def __repr__(self) -> str:
         worst = self.by_group().head(6)
         note = self.identification_note()
+        surveys = ""
+        if self.reliability is not None and len(self.reliability):
+            surveys = (
+                "\nSurvey reliability (signal share within units): "
+                + ", ".join(
+                    f"{stage} {row['reliability']:.2f}"
+                    for stage, row in self.reliability.iterrows()
+                )
+                + ".\n"
+            )
         return (
             f"{self.headline()}\n"
             + (f"\n{note}\n" if note else "")
+            + surveys
             + "\nWorst element of each quantity:\n"
             + worst.to_string(
                 index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
@@ -256,7 +273,10 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
     if divergences:
         problems.append(f"{divergences} divergent transitions")
     identification = identification_warnings(design, idata) if design is not None else []
-    return Diagnostics(table, divergences, chains, draws, problems, identification)
+    reliability = None
+    if design is not None and design.surveys:
+        reliability = reliability_table(design, posterior)
+    return Diagnostics(table, divergences, chains, draws, problems, identification, reliability)
 
 
 def _rows(name: str, values: xr.DataArray, chains: int) -> pd.DataFrame:
