@@ -66,7 +66,7 @@ def test_low_reliability_of_a_source_is_a_warning_with_responses_needed():
     noisy = {"engagement": {"responses": 5, "sd": 30}, "customer": {"responses": 200, "sd": 5}}
     sim = survey_sim(surveys=noisy)
     model = xl.ChainModel(sim.chain).build(sim.panel())
-    warnings = reliability_warnings(model._design, None)
+    warnings = reliability_warnings(model._design, reliability_table(model._design))
     assert len(warnings) == 1 and "'engagement'" in warnings[0]
     assert "responses per value" in warnings[0]
     table = reliability_table(model._design)

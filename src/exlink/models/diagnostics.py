@@ -272,10 +272,12 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
             problems.append(_problem(criterion, table[bad], column, worst))
     if divergences:
         problems.append(f"{divergences} divergent transitions")
-    identification = identification_warnings(design, idata) if design is not None else []
     reliability = None
     if design is not None and design.surveys:
         reliability = reliability_table(design, posterior)
+    identification = (
+        identification_warnings(design, idata, reliability) if design is not None else []
+    )
     return Diagnostics(table, divergences, chains, draws, problems, identification, reliability)
 
 

@@ -25,12 +25,13 @@ import logging
 import warnings
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import xarray as xr
 
 from exlink.models.design import ChainDesign
 from exlink.models.fixed_effects import shifted
-from exlink.models.reliability import reliability_warnings
+from exlink.models.reliability import reliability_table, reliability_warnings
 from exlink.models.sampling import exact_arithmetic
 from exlink.rollouts import rollout_variation
 
@@ -63,7 +64,11 @@ def draw_priors(model: pm.Model, random_seed: int | None, draws: int = 2000) -> 
     return prior["prior"].to_dataset()
 
 
-def identification_warnings(design: ChainDesign, idata: xr.DataTree | None = None) -> list[str]:
+def identification_warnings(
+    design: ChainDesign,
+    idata: xr.DataTree | None = None,
+    reliability: pd.DataFrame | None = None,
+) -> list[str]:
     """Every identification warning of a model, in words.
 
     Parameters
@@ -73,14 +78,20 @@ def identification_warnings(design: ChainDesign, idata: xr.DataTree | None = Non
     idata
         The fitted model's draws; with a ``prior`` group, posterior and prior
         are compared.
+    reliability
+        The survey stages' reliability table, where the caller has it
+        (computed here otherwise).
     """
     out = _prior_dominated(idata) if idata is not None else []
     variation = rollout_variation(design.intervention_names, design.rollouts)
     out += [f"intervention {w}" for w in variation["warning"] if w]
     out += _few_units(design)
     out += _lags(design)
-    posterior = idata.posterior.to_dataset() if idata is not None else None
-    out += reliability_warnings(design, posterior)
+    if design.surveys:
+        if reliability is None:
+            posterior = idata.posterior.to_dataset() if idata is not None else None
+            reliability = reliability_table(design, posterior)
+        out += reliability_warnings(design, reliability)
     return out
 
 

@@ -59,10 +59,11 @@ def reliability_table(
     """
     rows = {}
     tail = (1 - hdi_prob) / 2
+    original = design.original_values()
     for j, term in design.surveys.items():
         name = design.stage_names[j]
         present = term.n > 0
-        values = design.original_values()[j]
+        values = original[j]
         variance = term.variance * design.sds[j] ** 2
         n = term.n[present]
         if term.estimated:
@@ -106,11 +107,8 @@ def reliability_table(
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("stage")
 
 
-def reliability_warnings(design: ChainDesign, posterior: xr.Dataset | None) -> list[str]:
-    """A sentence per survey stage of low reliability that is the source of a link."""
-    if not design.surveys:
-        return []
-    table = reliability_table(design, posterior)
+def reliability_warnings(design: ChainDesign, table: pd.DataFrame) -> list[str]:
+    """A sentence per survey stage of low reliability (in ``table``) that is a link's source."""
     out = []
     for name, row in table[table["low"]].iterrows():
         j = design.stage_names.index(name)
