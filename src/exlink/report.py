@@ -300,7 +300,8 @@ def _reliability(model: ChainModel) -> list[str]:
     return [
         "<h3>Survey stages</h3><p class='muted'>Reliability: the share of each survey stage's "
         "movement within units that is signal, not sampling error; responses_needed: "
-        "responses per value for a reliability of 0.8.</p>",
+        "responses per value for a reliability of 0.8; true_values: integrated out exactly, "
+        "sampled, or (a stage that feeds no link) in its likelihood.</p>",
         _table(table.round(3)),
     ]
 

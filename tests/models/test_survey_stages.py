@@ -33,10 +33,53 @@ def test_generator_measures_survey_stages_around_the_truth():
 def test_survey_sources_get_latent_values_and_terminal_ones_do_not():
     sim = survey_sim(surveys={**SURVEYS["surveys"], "growth": {"responses": 30, "sd": 3}})
     model = xl.ChainModel(sim.chain).build(sim.panel())
+    design = model._design
+    latent = [name for j, name in enumerate(design.stage_names) if design.is_latent(j)]
+    assert latent == ["engagement", "customer"]
+    # A linear Gaussian chain: the true values are integrated out, not sampled.
+    assert all(design.is_integrated(j) for j in (0, 1)) and not design.is_latent(2)
     names = {rv.name for rv in model._model.free_RVs}
-    assert {"latent_raw[engagement]", "latent_raw[customer]"} <= names
-    assert "latent_raw[growth]" not in names
+    assert not any(name.startswith("latent_raw[") for name in names)
     assert "response_sd_std" not in names
+    assert model.reliability()["true_values"].to_dict() == {
+        "engagement": "integrated",
+        "customer": "integrated",
+        "growth": "in likelihood",
+    }
+
+
+def test_an_autoregressive_survey_stage_has_sampled_true_values():
+    chain = xl.Chain(
+        stages=list(xl.datasets.SURVEY_CHAIN.stages),
+        links=[*xl.datasets.SURVEY_CHAIN.links, xl.Link("engagement", "engagement", lag=1)],
+        interventions=list(xl.datasets.SURVEY_CHAIN.interventions),
+    )
+    sim = survey_sim()
+    model = xl.ChainModel(chain).build(sim.panel())
+    names = {rv.name for rv in model._model.free_RVs}
+    # engagement's autoregression couples its periods, and customer's mean holds it.
+    assert {"latent_raw[engagement]", "latent_raw[customer]"} <= names
+    assert model._design.integrated == ()
+    assert set(model.reliability()["true_values"]) == {"sampled"}
+
+
+def test_sampled_true_values_are_saved_as_their_diagnostics(tmp_path):
+    chain = xl.Chain(
+        stages=list(xl.datasets.SURVEY_CHAIN.stages),
+        links=[*xl.datasets.SURVEY_CHAIN.links, xl.Link("engagement", "engagement", lag=1)],
+        interventions=list(xl.datasets.SURVEY_CHAIN.interventions),
+    )
+    sim = survey_sim(n_units=6, n_periods=6)
+    with pytest.warns(xl.ConvergenceWarning):
+        model = xl.ChainModel(chain).fit(
+            sim.panel(), draws=20, tune=20, chains=2, random_seed=1, progressbar=False
+        )
+    assert "latent_raw[engagement]" in model.idata.posterior
+    loaded = xl.ChainModel.load(model.save(tmp_path / "sampled.nc"))
+    assert not [n for n in loaded.idata.posterior.data_vars if n.startswith("latent_raw[")]
+    table = loaded.diagnostics().table
+    assert (table["parameter"] == "latent_raw[engagement]").sum() == 6 * 6
+    assert loaded.predict(draws=10).sizes["unit"] == 6
 
 
 def test_a_survey_without_sd_estimates_the_response_sd():
@@ -144,11 +187,10 @@ def test_survey_model_recovers_what_ignoring_sampling_error_misses(tmp_path):
     loaded = xl.ChainModel.load(path)
     assert loaded.panel.surveys == model.panel.surveys
     pd.testing.assert_frame_equal(loaded.reliability(), model.reliability())
-    # The file keeps the latent values' diagnostics, not their draws.
-    assert not [n for n in loaded.idata.posterior.data_vars if n.startswith("latent_raw[")]
-    table = loaded.diagnostics().table
-    assert (table["parameter"] == "latent_raw[engagement]").sum() == 100 * 24
     assert loaded.diagnostics().converged
+    # The true values are integrated out: predictions rest on the parameters alone, and a
+    # loaded model predicts what the fitted one did.
+    xr.testing.assert_allclose(loaded.predict(draws=50), model.predict(draws=50))
 
 
 def _labels(table: pd.DataFrame) -> list[str]:
@@ -201,7 +243,9 @@ def test_nps_and_proportion_surveys_build_with_their_own_variance():
     ).sum()
     scaled = nps.variance * design.sds[1] ** 2
     assert scaled[:, 0] == pytest.approx(pooled.to_numpy())
-    assert {rv.name for rv in model._model.free_RVs} >= {"latent_raw[engagement]"}
+    # engagement's true values are integrated out with nps, its target, which adds its own
+    # sampling error to its spread.
+    assert design.integrated[0].order == (0, 1) and design.integrated[0].latent == {0}
     assert model.reliability().loc["nps", "kind"] == "nps"
 
 

@@ -245,7 +245,7 @@ class ChainModel:
         if any(lk.form != "linear" for lk in self.chain.links):
             sample_kwargs.setdefault("target_accept", CURVED_TARGET_ACCEPT)
         if draws is None:
-            latent = any(self._design.is_latent(j) for j in self._design.surveys)
+            latent = any(self._design.is_sampled(j) for j in self._design.surveys)
             draws = LATENT_DRAWS if latent else DRAWS
         self.idata = run_sampler(
             self._model,

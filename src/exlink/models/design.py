@@ -18,6 +18,7 @@ import pandas as pd
 from exlink._names import unknown_name_message
 from exlink.data import Panel
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.models.integration import integrated_groups
 from exlink.rollouts import rollout_variation
 from exlink.spec import Chain
 from exlink.surveys import pool_by_unit, response_variance
@@ -121,6 +122,10 @@ class ChainDesign:
         (the longest lag among its incoming links).
     surveys
         Stage position -> :class:`SurveyTerm`, for the survey-measured stages.
+    integrated
+        Groups of latent survey stages whose true values are integrated out
+        exactly (:mod:`exlink.models.integration`); the other latent stages'
+        true values are sampled.
     """
 
     def __init__(self, chain: Chain, panel: Panel) -> None:
@@ -159,6 +164,11 @@ class ChainDesign:
             ]
         )
         self.surveys = survey_terms(self, panel)
+        self.integrated = integrated_groups(
+            self.links,
+            {j for j, term in self.surveys.items() if term.latent},
+            {index[s.name] for s in chain.stages if s.likelihood == "student_t"},
+        )
         _refuse_lags_beyond_panel(self)
         _warn_unidentified(self)
 
@@ -186,8 +196,19 @@ class ChainDesign:
         return np.flatnonzero(self.modelled(j) & present)
 
     def is_latent(self, j: int) -> bool:
-        """True when stage ``j`` is a survey stage whose true values are sampled."""
+        """True when stage ``j`` is a survey stage whose true values are a quantity of the model.
+
+        They are either integrated out exactly (:meth:`is_integrated`) or sampled.
+        """
         return j in self.surveys and self.surveys[j].latent
+
+    def is_integrated(self, j: int) -> bool:
+        """True when stage ``j``'s latent true values are integrated out exactly."""
+        return any(j in group.latent for group in self.integrated)
+
+    def is_sampled(self, j: int) -> bool:
+        """True when stage ``j``'s latent true values are sampled, one per unit and period."""
+        return self.is_latent(j) and not self.is_integrated(j)
 
     def imputed_cells(self, j: int) -> np.ndarray:
         """Flat indices of missing cells of stage ``j`` that feed a link, to be imputed.

@@ -39,6 +39,7 @@ from exlink.models.design import ChainDesign
 from exlink.models.experiments import Experiment, implied_lift
 from exlink.models.latent import latent_likelihood, latent_values, measurement_weights
 from exlink.models.prior_set import PriorSet
+from exlink.models.survey_filter import integrate_group
 from exlink.transforms import exposure_tensor, link_curve_tensor, rising
 
 STAGE_DATA = "stage_values"
@@ -102,6 +103,12 @@ def build_graph(
         order = design.chain.topological_order()
         position = {index[name]: p for p, name in enumerate(order)}
 
+        def slope(i, term):
+            value = beta[i]
+            if term.moderator:
+                value = value + link_moderation[moderated_links[term.label]] * z[term.moderator]
+            return value
+
         def link_term(i, term, full):
             shifted = _shift(full[term.source], term.lag, n_units)
             if term.label in nonlinear:
@@ -110,21 +117,19 @@ def build_graph(
                 shifted = link_curve_tensor(
                     term.form, shifted, reference[k], curvature[k], low, high
                 )
-            slope = beta[i]
-            if term.moderator:
-                slope = slope + link_moderation[moderated_links[term.label]] * z[term.moderator]
-            return slope * shifted
+            return slope(i, term) * shifted
 
         def ahead(term) -> bool:
             """The link's source values exist before its target's expected value is built."""
             return (
-                not design.is_latent(term.source) or position[term.source] < position[term.target]
+                not design.is_sampled(term.source) or position[term.source] < position[term.target]
             )
 
         # Observed stages exist first, missing cells imputed: a lagged link may point back
-        # up the chain (nps -> engagement (lag 1)). A latent survey stage's true values are
+        # up the chain (nps -> engagement (lag 1)). A sampled survey stage's true values are
         # built in chain order, centred on its expected value from what exists by then;
         # links from it back up the chain are added once every stage's values exist.
+        # Links out of integrated survey stages are added by their group's filter.
         full = {
             j: _impute(design, j, name, values[j])
             for j, name in enumerate(design.stage_names)
@@ -135,38 +140,62 @@ def build_graph(
             j = index[name]
             mu = intercept[j] + unit_effect[j][:, None] + period_effect[j][None, :]
             for i, term in enumerate(design.links):
-                if term.target == j and ahead(term):
+                if term.target == j and not design.is_integrated(term.source) and ahead(term):
                     mu = mu + link_term(i, term, full)
             for i, term in enumerate(design.effects):
                 if term.target != j:
                     continue
-                slope = gamma[i]
+                slope_k = gamma[i]
                 if term.moderator:
-                    slope = (
-                        slope + effect_moderation[moderated_effects[term.label]] * z[term.moderator]
+                    slope_k = (
+                        slope_k
+                        + effect_moderation[moderated_effects[term.label]] * z[term.moderator]
                     )
-                mu = mu + slope * exposures[term.intervention]
+                mu = mu + slope_k * exposures[term.intervention]
             base[j] = mu
-            if design.is_latent(j):
+            if design.is_sampled(j):
                 full[j] = latent_values(design, j, name, mu, sigma[j], values[j], measurement[j])
+        for name in order:
+            j = index[name]
+            for i, term in enumerate(design.links):
+                if term.target == j and not design.is_integrated(term.source) and not ahead(term):
+                    base[j] = base[j] + link_term(i, term, full)
+        filtered = {}
+        expected = dict(full)
+        for group in design.integrated:
+            result = integrate_group(
+                design,
+                group,
+                base,
+                sigma,
+                {i: slope(i, design.links[i]) for i in group.links},
+                {j: full.get(j, values[j]) for j in group.order},
+                measurement,
+            )
+            filtered |= {j: (result.mean[j], result.variance[j]) for j in group.order}
+            expected |= result.expected
         mu_out: dict[str, pt.TensorVariable] = {}
         for name in order:
             j = index[name]
             mu = base[j]
             for i, term in enumerate(design.links):
-                if term.target == j and not ahead(term):
-                    mu = mu + link_term(i, term, full)
+                if term.target == j and design.is_integrated(term.source):
+                    mu = mu + link_term(i, term, expected)
             mu_out[name] = mu
             student = coords["student_t"]
             stage_nu = nu[student.index(name)] if name in student else None
-            if design.is_latent(j):
-                latent_likelihood(design, j, name, mu, sigma[j], stage_nu, full[j])
+            if j in filtered:
+                _filtered_likelihood(
+                    design, j, name, *filtered[j], values[j], full.get(j), measurement.get(j)
+                )
+            elif design.is_sampled(j):
+                latent_likelihood(design, j, name, base[j], sigma[j], stage_nu, full[j])
             else:
                 _likelihood(
                     design,
                     j,
                     name,
-                    mu,
+                    base[j],
                     sigma[j],
                     stage_nu,
                     values[j],
@@ -356,4 +385,30 @@ def _likelihood(design, j, name, mu, sigma, nu, values, full, weights=None) -> N
         logp = pm.logp(dist(mu_flat[cells[modelled]]), imputed) - pm.logp(
             pm.Normal.dist(0.0, 1.0), imputed
         )
+        pm.Potential(f"imputation[{name}]", logp.sum())
+
+
+def _filtered_likelihood(design, j, name, mean, variance, values, full, weights) -> None:
+    """A stage of an integrated group: its values given those before it in the group."""
+    observed = design.observed_cells(j)
+    spread = variance.ravel()[observed]
+    if design.is_latent(j):
+        # The survey mean of the integrated true value.
+        spread = spread + 1.0 / weights.ravel()[observed]
+    mean_flat = mean.ravel()
+    pm.Normal(
+        f"y[{name}]",
+        mu=mean_flat[observed],
+        sigma=pt.sqrt(spread),
+        observed=values.ravel()[observed],
+        shape=len(observed),
+    )
+    cells = design.imputed_cells(j)
+    modelled = design.modelled(j).ravel()[cells]
+    if modelled.any():
+        inside = cells[modelled]
+        imputed = full.ravel()[inside]
+        logp = pm.logp(
+            pm.Normal.dist(mu=mean_flat[inside], sigma=pt.sqrt(variance.ravel()[inside])), imputed
+        ) - pm.logp(pm.Normal.dist(0.0, 1.0), imputed)
         pm.Potential(f"imputation[{name}]", logp.sum())

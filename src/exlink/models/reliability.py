@@ -50,7 +50,10 @@ def reliability_table(
     Returns
     -------
     pandas.DataFrame
-        Indexed by stage, with ``kind``, ``median_responses``,
+        Indexed by stage, with ``kind``, ``true_values`` (how the model
+        treats the stage's true values: ``"integrated"`` out exactly,
+        ``"sampled"`` one per unit and period, or ``"in likelihood"`` for a
+        stage that feeds no link), ``median_responses``,
         ``response_sd`` (SD of one response, stage units), ``sampling_sd``
         (average sampling error of a value), ``within_sd`` (SD of the values
         within units), ``reliability`` with ``lower`` and ``upper``,
@@ -82,6 +85,7 @@ def reliability_table(
         mean_reliability = float(np.mean(reliability))
         rows[name] = {
             "kind": term.kind,
+            "true_values": _treatment(design, j),
             "median_responses": term.median_n,
             "response_sd": float(np.sqrt(np.mean(per_response))),
             "sampling_sd": float(np.sqrt(np.mean(sampling))),
@@ -94,6 +98,7 @@ def reliability_table(
         }
     columns = [
         "kind",
+        "true_values",
         "median_responses",
         "response_sd",
         "sampling_sd",
@@ -140,6 +145,12 @@ def sampling_variance(design: ChainDesign, j: int, posterior: xr.Dataset) -> np.
         variance = np.where(np.isnan(variance), (draws**2)[:, None, None], variance)
     with np.errstate(divide="ignore"):
         return np.where(term.n > 0, variance / np.maximum(term.n, 1), np.inf)
+
+
+def _treatment(design: ChainDesign, j: int) -> str:
+    if design.is_integrated(j):
+        return "integrated"
+    return "sampled" if design.is_sampled(j) else "in likelihood"
 
 
 def _response_sd_draws(posterior: xr.Dataset | None, name: str) -> np.ndarray | None:

@@ -1,0 +1,181 @@
+"""Survey stages' true values integrated out exactly: which ones, and that it is exact.
+
+The sampled form (one true value per unit and period) is the reference: for
+any value of the other parameters, the integrated model's log density must be
+the log of the sampled model's density integrated over the true values. That
+density is Gaussian in the true values, so the integral is exact by Laplace's
+formula: ``logp(z*) + d/2 log(2 pi) - 1/2 log det(-H)`` at its mode ``z*``.
+"""
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import exlink as xl
+from exlink.models.graph import build_graph
+from exlink.models.integration import integrated_groups
+from exlink.models.prior_set import PriorSet
+from exlink.spec import Chain, Intervention, Link, Stage
+
+SURVEYS = xl.datasets.SURVEY_CHAIN_TRUTH
+
+
+@dataclass
+class L:
+    source: int
+    target: int
+    lag: int = 0
+    form: str = "linear"
+
+
+def test_a_linear_chain_of_survey_stages_is_integrated_in_one_group():
+    # engagement (0) -> customer (1) -> growth (2, lag 1), both surveys latent
+    groups = integrated_groups([L(0, 1), L(1, 2, lag=1)], latent={0, 1}, student=set())
+    assert len(groups) == 1
+    group = groups[0]
+    assert group.latent == {0, 1} and group.order == (0, 1, 2)
+    assert dict(group.offsets) == {0: 0, 1: 0, 2: 1} and group.span == 1
+
+
+def test_lags_that_do_not_line_up_or_autoregression_keep_stages_sampled():
+    # An autoregression couples every period of a unit.
+    assert integrated_groups([L(0, 0, lag=1), L(0, 1)], latent={0}, student=set()) == ()
+    # Two paths of different lag from 0 to 2.
+    links = [L(0, 1), L(1, 2), L(0, 2, lag=1)]
+    assert integrated_groups(links, latent={0, 1}, student=set()) == ()
+    # A curved link out, or a Student-t target, is not Gaussian.
+    assert integrated_groups([L(0, 1, form="saturating")], latent={0}, student=set()) == ()
+    assert integrated_groups([L(0, 1)], latent={0}, student={1}) == ()
+    assert integrated_groups([L(0, 1)], latent={0}, student={0}) == ()
+
+
+def test_a_latent_target_that_is_sampled_keeps_its_source_sampled():
+    # 1 is latent with an autoregression: sampled; so 0, whose value 1's mean holds, is too.
+    links = [L(0, 1), L(1, 1, lag=1), L(1, 2)]
+    assert integrated_groups(links, latent={0, 1}, student=set()) == ()
+    # Independent groups are kept apart.
+    links = [L(0, 1), L(2, 3, lag=2)]
+    groups = integrated_groups(links, latent={0, 2}, student=set())
+    assert sorted(g.order for g in groups) == [(0, 1), (2, 3)]
+    assert {g.span for g in groups} == {0, 2}
+
+
+def _sim(chain, surveys, truth_links, n_units=4, n_periods=7, seed=3, **extra):
+    return xl.datasets.make_service_chain(
+        n_units,
+        n_periods,
+        seed=seed,
+        chain=chain,
+        stages=SURVEYS["stages"],
+        links=truth_links,
+        interventions=SURVEYS["interventions"],
+        surveys=surveys,
+        **extra,
+    )
+
+
+def _stages():
+    return [Stage("engagement", "ex"), Stage("customer", "cx"), Stage("growth", "financial")]
+
+
+PROGRAMME = [Intervention("programme", "engagement", lever="people")]
+
+CASES = {
+    "survey chain, missing values, an estimated response SD": (
+        xl.datasets.SURVEY_CHAIN,
+        {
+            "engagement": {"responses": 6, "sd": 14},
+            "customer": {"responses": 9, "sd": 18, "report_sd": False},
+        },
+        SURVEYS["links"],
+        {"missing_rate": 0.15},
+    ),
+    "one latent stage feeding two, one of them a survey stage": (
+        Chain(
+            stages=_stages(),
+            links=[Link("engagement", "customer"), Link("engagement", "growth", lag=1)],
+            interventions=PROGRAMME,
+        ),
+        {"engagement": {"responses": 5, "sd": 14}, "customer": {"responses": 9, "sd": 18}},
+        {"engagement -> customer": 0.5, "engagement -> growth (lag 1)": 0.1},
+        {},
+    ),
+    "a lagged link between latent stages, a target imputed": (
+        Chain(
+            stages=_stages(),
+            links=[
+                Link("engagement", "customer", lag=1),
+                Link("customer", "growth"),
+                Link("growth", "engagement", lag=2),
+            ],
+            interventions=PROGRAMME,
+        ),
+        {"engagement": {"responses": 5, "sd": 14}, "customer": {"responses": 9, "sd": 18}},
+        {
+            "engagement -> customer (lag 1)": 0.5,
+            "customer -> growth": 0.2,
+            "growth -> engagement (lag 2)": 0.3,
+        },
+        {"missing_rate": {"growth": 0.2, "customer": 0.1}},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_integrating_true_values_out_is_exact(case):
+    chain, surveys, links, extra = CASES[case]
+    sim = _sim(chain, surveys, links, **extra)
+    design = xl.ChainModel(chain).build(sim.panel())._design
+    assert design.integrated, "the case must integrate something"
+    sampled = copy.copy(design)
+    sampled.integrated = ()
+    integrated_model, _ = build_graph(design, PriorSet(design))
+    sampled_model, _ = build_graph(sampled, PriorSet(sampled))
+
+    latent = [v for v in sampled_model.free_RVs if v.name.startswith("latent_raw[")]
+    assert {v.name for v in latent} == {
+        f"latent_raw[{design.stage_names[j]}]" for g in design.integrated for j in g.latent
+    }
+    assert not any(v.name.startswith("latent_raw[") for v in integrated_model.free_RVs)
+
+    rng = np.random.default_rng(0)
+    log_integral = _log_integral(sampled_model, latent)
+    integrated_logp = integrated_model.compile_logp()
+    for _ in range(3):
+        point = {
+            k: v + rng.normal(0.0, 0.3, np.shape(v))
+            for k, v in sampled_model.initial_point().items()
+        }
+        shared = {k: v for k, v in point.items() if not k.startswith("latent_raw[")}
+        assert integrated_logp(shared) == pytest.approx(log_integral(point), abs=1e-6)
+
+
+def _log_integral(model, latent):
+    """``log`` of the model's density integrated over the ``latent`` values (Gaussian in them)."""
+    names = [v.name for v in latent]
+    logp = model.compile_logp()
+    gradient = model.compile_dlogp(vars=latent)
+    negated_hessian = model.compile_d2logp(vars=latent)
+    return lambda point: _laplace(point, names, logp, gradient, negated_hessian)
+
+
+def _laplace(point, names, logp, gradient, negated_hessian) -> float:
+    shapes = [np.shape(point[n]) for n in names]
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def with_values(z):
+        out, start = dict(point), 0
+        for name, shape, size in zip(names, shapes, sizes, strict=True):
+            out[name] = z[start : start + size].reshape(shape)
+            start += size
+        return out
+
+    z0 = np.concatenate([np.ravel(point[n]) for n in names])
+    precision = np.asarray(negated_hessian(with_values(z0)))
+    mode = z0 + np.linalg.solve(precision, gradient(with_values(z0)))
+    assert np.abs(gradient(with_values(mode))).max() < 1e-6
+    sign, logdet = np.linalg.slogdet(precision)
+    assert sign > 0
+    return float(logp(with_values(mode)) + len(z0) / 2 * np.log(2 * np.pi) - logdet / 2)
