@@ -8,7 +8,9 @@ variance is ``s**2``, all on the stage's standardised scale::
 
 ``x`` is the stage's true value. Where the stage is the source of a link, ``x``
 (not ``ybar``) feeds the link, so the link is not attenuated by the sampling
-error, and ``x`` is sampled. It is sampled in a conditional parametrisation
+error. Where everything ``x`` touches is linear and Gaussian it is integrated
+out exactly (:mod:`exlink.models.integration`, :mod:`exlink.models.survey_filter`);
+otherwise it is sampled, in a conditional parametrisation
 that makes its draws nearly independent of the rest of the model whatever the
 share of noise: with ``w = n / s**2`` the measurement's precision (0 where the
 stage has no value) and ``(m0, s0)`` the equation's mean and spread (its
