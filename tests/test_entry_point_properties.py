@@ -154,6 +154,7 @@ FINANCE_FIELDS = {
     "revenue_stage": VALUES,
     "revenue_kind": VALUES,
     "revenue_base": VALUES,
+    "growth_rate": VALUES,
     "money_per_stage_unit": VALUES,
     "cost_stage": VALUES,
     "attrition_stage": VALUES,

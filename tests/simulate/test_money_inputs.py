@@ -62,13 +62,17 @@ def test_a_discount_rate_written_as_a_percentage_warns():
 
 
 def _growth_model(sim, change):
-    data = sim.data.copy()
+    data = sim.data.assign(revenue_last=400.0)
     change(data)
-    return true_posterior(dataclasses.replace(sim, data=data))
+    attributes = (*sim.attributes, "revenue_last")
+    return true_posterior(dataclasses.replace(sim, data=data, attributes=attributes))
 
 
-def test_growth_from_a_unit_whose_recent_revenue_is_missing_is_not_lost(sim):
-    """The unit's base is its last observed revenue; its money is neither NaN nor summed away."""
+GROWTH = {"horizon": 6, "revenue_kind": "growth", "discount_rate": 0.0}
+
+
+def test_growth_from_a_unit_whose_recent_growth_is_missing_is_not_lost(sim):
+    """The unit's status quo is its last observed growth; its money is neither NaN nor lost."""
     last = sim.data["period"].max()
     gap = (sim.data["unit"] == "U002") & (sim.data["period"] > last - 3)
 
@@ -76,28 +80,59 @@ def test_growth_from_a_unit_whose_recent_revenue_is_missing_is_not_lost(sim):
         data.loc[gap, "revenue"] = np.nan
 
     model = _growth_model(sim, blank)
-    fin = xl.Finance(horizon=6, revenue_kind="growth", discount_rate=0.0)
+    fin = xl.Finance(**GROWTH, revenue_base="revenue_last")
     inv = xl.Investment("all", intervention="coaching", units=["U001", "U002"])
     result = xl.simulate(model, [inv], fin)
     by_unit = result.by_unit().set_index("unit")["npv_mean"]
-    assert np.isfinite(by_unit).all()
-    assert by_unit["U002"] != 0
+    assert np.isfinite(by_unit).all() and (by_unit != 0).all()
     assert float(result.npv().mean()) == pytest.approx(by_unit.sum(), rel=1e-9)
-    observed = sim.data.loc[(sim.data["unit"] == "U002") & ~gap, "revenue"].to_numpy()
-    expected_ratio = (
-        observed[-6:].mean()
-        / sim.data.loc[(sim.data["unit"] == "U001"), "revenue"].to_numpy()[-6:].mean()
-    )
-    assert by_unit["U002"] / by_unit["U001"] == pytest.approx(expected_ratio, rel=1e-6)
 
 
-def test_growth_from_a_unit_without_any_revenue_is_refused_by_name(sim):
+def test_growth_without_a_status_quo_or_a_base_is_refused_by_unit(sim):
     def blank(data):
         data.loc[data["unit"] == "U003", "revenue"] = np.nan
+        data.loc[data["unit"] == "U004", "retention"] = np.nan
 
     model = _growth_model(sim, blank)
-    fin = xl.Finance(horizon=6, revenue_kind="growth")
+    for unit, base, words in (
+        ("U003", "revenue_last", ["status quo", "'revenue'"]),
+        ("U004", "retention", ["revenue_base", "'retention'"]),
+    ):
+        fin = xl.Finance(**GROWTH, revenue_base=base)
+        with pytest.raises(ValueError) as info:
+            xl.simulate(model, [xl.Investment("a", intervention="coaching", units=[unit])], fin)
+        for word in (f"'{unit}'", "drop the unit", *words):
+            assert word in str(info.value), str(info.value)
+        # Units that are not invested in do not matter.
+        xl.simulate(model, [xl.Investment("a", intervention="coaching", units=["U001"])], fin)
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({**GROWTH}, ["revenue_kind='growth' needs revenue_base", "attribute"]),
+        ({"horizon": 6, "revenue_base": 100.0}, ["revenue_kind='growth' only"]),
+        ({**GROWTH, "revenue_base": 100.0, "growth_rate": "monthly"}, ["'period'", "'annual'"]),
+        ({**GROWTH, "revenue_base": -1.0}, ["revenue_base", ">= 0"]),
+    ],
+)
+def test_growth_settings_are_checked(settings, words):
     with pytest.raises(ValueError) as info:
-        xl.simulate(model, [xl.Investment("a", intervention="coaching")], fin)
-    for word in ("'U003'", "revenue", "revenue_base="):
-        assert word in str(info.value)
+        xl.Finance(**settings)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_revenue_base_names_an_attribute_or_a_stage(sim):
+    model = _growth_model(sim, lambda data: None)
+    inv = [xl.Investment("a", intervention="coaching", units=["U001"])]
+    with pytest.raises(ValueError, match="unknown unit attribute or stage 'revenue_lst'"):
+        xl.simulate(model, inv, xl.Finance(**GROWTH, revenue_base="revenue_lst"))
+    by_attribute = xl.simulate(model, inv, xl.Finance(**GROWTH, revenue_base="revenue_last"))
+    by_number = xl.simulate(model, inv, xl.Finance(**GROWTH, revenue_base=400.0))
+    np.testing.assert_allclose(by_attribute.npv().values, by_number.npv().values)
+    # A stage's recent level (here any stage, to check the arithmetic): each unit's mean
+    # of its last six periods.
+    by_stage = xl.simulate(model, inv, xl.Finance(**GROWTH, revenue_base="retention"))
+    level = sim.data.loc[sim.data["unit"] == "U001", "retention"].to_numpy()[-6:].mean()
+    np.testing.assert_allclose(by_stage.npv().values, by_number.npv().values * level / 400.0)

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -208,13 +210,19 @@ def test_attrition_cost_to_serve_and_growth_become_money():
         model, [xl.Investment("c", intervention="coaching", units=["U001"])], finance
     )
     effect = sim.truth.expected_effect({"coaching": np.ones(3)})
-    headcount = sim.data.loc[sim.data["unit"] == "U001", "headcount"].iloc[0]
+    unit = sim.data[sim.data["unit"] == "U001"]
+    headcount = unit["headcount"].iloc[0]
     flows = result.flows.sel(investment="c").isel({SAMPLE: 0})
     np.testing.assert_allclose(
         flows["attrition"], -effect["attrition_rate"] / 100 * headcount * 1000
     )
     np.testing.assert_allclose(flows["cost_to_serve"], -effect["cost_to_serve"])
-    np.testing.assert_allclose(flows["revenue"], 200.0 * effect["revenue_growth"] / 100 * 0.5)
+    # Growth compounds on the base: revenue_h = 200 prod(1 + g_s / 100), the status quo's
+    # growth being the unit's mean of its last six periods.
+    status_quo = unit["revenue_growth"].to_numpy()[-6:].mean()
+    grown = np.cumprod(1 + (status_quo + effect["revenue_growth"]) / 100)
+    unchanged = (1 + status_quo / 100) ** np.arange(1, 4)
+    np.testing.assert_allclose(flows["revenue"], 0.5 * 200.0 * (grown - unchanged))
     leavers = -effect["attrition_rate"].sum() / 100 * headcount
     assert float(result.leavers.sel(investment="c")[0]) == pytest.approx(leavers)
     assert result.summary().loc["c", "leavers_avoided"] == pytest.approx(leavers)
@@ -275,3 +283,57 @@ def test_money_on_a_converged_model_is_marked_converged(exact):
     assert result.summary()["model_converged"].all()
     plan = xl.prioritise(result, budget=10.0)
     assert plan.model_converged and not repr(plan).startswith("WARNING")
+
+
+def test_a_lasting_rise_in_growth_compounds_into_revenue_against_a_closed_form():
+    """A constant rise d in a unit's growth rate g, held from the first period, adds
+    base * ((1 + r(g + d))**h - (1 + r(g))**h) revenue in period h."""
+    from exlink.spec import Chain, Intervention, Stage
+
+    chain = Chain(
+        [Stage("engagement", "ex"), Stage("growth", "financial")],
+        [],
+        [Intervention("programme", "growth", lever="people", ramp=False)],
+    )
+    sim = make_service_chain(
+        n_units=6,
+        n_periods=8,
+        seed=3,
+        chain=chain,
+        stages={"growth": {"intercept": 4.0, "unit_sd": 1.0, "period_sd": 0.2, "noise_sd": 0.5}},
+        interventions={"programme": {"effects": {"growth": 1.5}}},
+    )
+    data = sim.data.assign(revenue_last=lambda d: 100.0 + 10.0 * d["unit"].str[-1].astype(int))
+    sim = dataclasses.replace(sim, data=data, attributes=(*sim.attributes, "revenue_last"))
+    model = true_posterior(sim, n_samples=2)
+    # Two units the programme never reached: the whole rise is new to them.
+    reached = data.groupby("unit")["programme"].max()
+    horizon, units = 24, list(reached[reached == 0].index[:2])
+    assert len(units) == 2
+    investment = xl.Investment("p", intervention="programme", units=units)
+    rise = 1.5
+    for growth_rate, per_period in (
+        ("period", lambda g: g / 100),
+        ("annual", lambda g: (1 + g / 100) ** (1 / 12) - 1),
+    ):
+        finance = xl.Finance(
+            horizon=horizon,
+            discount_rate=0.0,
+            revenue_stage="growth",
+            revenue_kind="growth",
+            revenue_base="revenue_last",
+            growth_rate=growth_rate,
+        )
+        result = xl.simulate(model, [investment], finance)
+        h = np.arange(1, horizon + 1)
+        expected = 0.0
+        for name in units:
+            unit = data[data["unit"] == name]
+            g, base = unit["growth"].to_numpy()[-6:].mean(), unit["revenue_last"].iloc[0]
+            expected = expected + base * (
+                (1 + per_period(g + rise)) ** h - (1 + per_period(g)) ** h
+            )
+        flows = result.flows.sel(investment="p").isel({SAMPLE: 0})
+        np.testing.assert_allclose(flows["revenue"], expected, rtol=1e-10)
+    # The gain grows with time: a lasting rise is worth far more than its first period.
+    assert expected[-1] > 20 * expected[0]

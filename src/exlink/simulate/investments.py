@@ -165,11 +165,26 @@ class Finance:
         The stage carrying revenue; the first financial stage whose name
         contains ``revenue`` when ``None``.
     revenue_kind
-        ``"level"`` (money per unit and period) or ``"growth"`` (% growth per
-        period on ``revenue_base``).
+        ``"level"``: the revenue stage is money per unit and period, and a
+        change in it is a change in revenue. ``"growth"``: the revenue stage
+        is a growth rate in % (per period, or a year: see ``growth_rate``), and
+        a change in it compounds into each unit's revenue level::
+
+            revenue[u, h] = base[u] * prod over s <= h of (1 + r(g[u, s]))
+
+        where ``h`` counts the horizon's periods from 1, ``g`` is the growth
+        rate (the status quo: the unit's recent level, plus the investment's
+        change), ``r(g) = g / 100`` per period, or ``(1 + g / 100) ** (1 /
+        periods_per_year) - 1`` for an annual rate. The revenue change is
+        this path minus the same path at the status quo's growth.
     revenue_base
-        Revenue per unit and period for ``"growth"``; the unit's recent mean
-        of the revenue stage when ``None``.
+        For ``"growth"`` (required): each unit's revenue per period at the
+        end of the data, in the financial stages' units. A number (every
+        unit alike), the name of a numeric unit attribute, or the name of a
+        stage carrying revenue per period (each unit's recent level).
+    growth_rate
+        For ``"growth"``: ``"period"`` when the revenue stage is % growth per
+        period, ``"annual"`` when it is % a year.
     money_per_stage_unit
         Money per unit of the financial stages (1000 when they are in
         thousands).
@@ -193,7 +208,8 @@ class Finance:
     margin: float = 1.0
     revenue_stage: str | None = None
     revenue_kind: str = "level"
-    revenue_base: float | None = None
+    revenue_base: float | str | None = None
+    growth_rate: str = "period"
     money_per_stage_unit: float = 1.0
     cost_stage: str | None = None
     attrition_stage: str | None = None
@@ -233,7 +249,25 @@ class Finance:
             value = getattr(self, name)
             if value is not None and value != "":
                 check_name(value, f"Finance: {name}")
-        if self.revenue_base is not None:
+        if self.growth_rate not in ("period", "annual"):
+            raise ValueError(
+                "Finance: growth_rate must be 'period' (% growth per period) or 'annual' "
+                f"(% a year), got {self.growth_rate!r}."
+            )
+        if self.revenue_kind == "level" and self.revenue_base is not None:
+            raise ValueError(
+                "Finance: revenue_base is the revenue a growth rate compounds on; it applies "
+                "to revenue_kind='growth' only. Drop it, or set revenue_kind='growth'."
+            )
+        if self.revenue_kind == "growth" and self.revenue_base is None:
+            raise ValueError(
+                "Finance: revenue_kind='growth' needs revenue_base=, the revenue each unit's "
+                "growth compounds on: a number, a unit attribute's name (revenue_base="
+                "'revenue_last') or a revenue stage's name."
+            )
+        if isinstance(self.revenue_base, str):
+            check_name(self.revenue_base, "Finance: revenue_base")
+        elif self.revenue_base is not None:
             base = as_number(self.revenue_base, "Finance: revenue_base")
             object.__setattr__(self, "revenue_base", base)
         for name in ("money_per_stage_unit", "cost_per_leaver"):
@@ -248,6 +282,13 @@ class Finance:
                 f"Finance: currency is a label such as 'EUR', got {self.currency!r}; "
                 "quote it in YAML if it looks like a number."
             )
+
+    def growth_per_period(self, growth: np.ndarray, periods_per_year: int) -> np.ndarray:
+        """A growth rate in % (per period or a year, see ``growth_rate``) as a per-period share."""
+        if self.growth_rate == "period":
+            return growth / 100.0
+        per_year = self.periods_per_year or periods_per_year
+        return (1.0 + growth / 100.0) ** (1.0 / per_year) - 1.0
 
     def period_rate(self, periods_per_year: int) -> float:
         """The discount rate per period."""

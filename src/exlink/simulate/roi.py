@@ -391,13 +391,12 @@ class _MoneySetup:
             self.headcount = model.panel.attributes[finance.headcount].to_numpy(float)
         else:
             self.headcount = np.full(model.panel.n_units, float(finance.headcount))
-        self.revenue_base = (
-            np.full(model.panel.n_units, finance.revenue_base)
-            if finance.revenue_base is not None
-            else recent_level(design.original_values()[self.revenue])
-            if self.revenue is not None
-            else None
-        )
+        self.periods_per_year = _PERIODS_PER_YEAR[model.panel.frequency]
+        self.revenue_base = self.growth_level = None
+        if self.revenue is not None and finance.revenue_kind == "growth":
+            original = design.original_values()
+            self.revenue_base = _revenue_base(model, finance.revenue_base, original)
+            self.growth_level = recent_level(original[self.revenue])
         self.roles = {}
         for role in ("ex", "cx", "customer"):
             stage = next((s.name for s in chain.stages if s.role == role), None)
@@ -411,15 +410,7 @@ class _MoneySetup:
         if self.revenue is not None:
             delta = change[self.revenue]
             if f.revenue_kind == "growth":
-                base = self.revenue_base[units]
-                if np.isnan(base).any():
-                    unit = self.units[units[np.isnan(base)][0]]
-                    raise ValueError(
-                        f"Finance: unit {unit!r} has no observed "
-                        f"{self.design.stage_names[self.revenue]!r} to grow from; give "
-                        "revenue_base= or drop the unit from the investment's units."
-                    )
-                delta = base[None, :, None] * delta / 100.0
+                delta = self.compounded(delta, units)
             out[..., 0] = delta * f.money_per_stage_unit * f.margin
         if self.cost is not None:
             out[..., 1] = -change[self.cost] * f.money_per_stage_unit
@@ -428,11 +419,76 @@ class _MoneySetup:
             out[..., 2] = leavers * f.cost_per_leaver
         return out
 
+    def compounded(self, growth_change: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """Revenue change of a growth change, compounding on each unit's base.
+
+        ``growth_change`` has shape ``(samples, units, periods)``, in the
+        growth stage's % units; so has the result, in revenue per period.
+        """
+        f = self.finance
+        growth = self.design.stage_names[self.revenue]
+        drop = "drop the unit from the investment's units"
+        for values, problem in (
+            (
+                self.revenue_base,
+                f"has no revenue_base ({f.revenue_base!r}) to compound on; give revenue_base= "
+                f"a number or a unit attribute, or {drop}",
+            ),
+            (
+                self.growth_level,
+                f"has no observed {growth!r} to continue at the status quo; {drop}",
+            ),
+        ):
+            missing = units[np.isnan(values[units])]
+            if len(missing):
+                raise ValueError(f"Finance: unit {self.units[missing[0]]!r} {problem}.")
+        level = self.growth_level[units][None, :, None]
+        rate = f.growth_per_period
+        status_quo = np.cumprod(
+            np.broadcast_to(1.0 + rate(level, self.periods_per_year), growth_change.shape),
+            axis=-1,
+        )
+        changed = np.cumprod(1.0 + rate(level + growth_change, self.periods_per_year), axis=-1)
+        return self.revenue_base[units][None, :, None] * (changed - status_quo)
+
     def leavers(self, money: np.ndarray) -> np.ndarray:
         """Leavers avoided over the horizon per sample."""
         if self.attrition is None or self.finance.cost_per_leaver == 0:
             return np.zeros(money.shape[0])
         return money[..., 2].sum(axis=(1, 2)) / self.finance.cost_per_leaver
+
+
+def _revenue_base(model: ChainModel, given: float | str, original: np.ndarray) -> np.ndarray:
+    """Each unit's revenue per period that growth compounds on (``Finance.revenue_base``)."""
+    panel, names = model.panel, model._design.stage_names
+    if not isinstance(given, str):
+        return np.full(panel.n_units, float(given))
+    attribute, stage = given in panel.attribute_names, given in names
+    if attribute and stage:
+        raise ValueError(
+            f"Finance: revenue_base {given!r} names both a unit attribute and a stage; "
+            "rename one of them."
+        )
+    if stage:
+        return recent_level(original[names.index(given)])
+    if not attribute:
+        raise ValueError(
+            "Finance: revenue_base "
+            + unknown_name_message(
+                "unit attribute or stage", given, [*panel.attribute_names, *names]
+            )
+        )
+    column = panel.attributes[given]
+    if not pd.api.types.is_numeric_dtype(column):
+        raise TypeError(f"Finance: revenue_base attribute {given!r} must be numeric.")
+    values = column.to_numpy(dtype=float)
+    negative = np.flatnonzero(values < 0)
+    if len(negative):
+        raise ValueError(
+            f"Finance: revenue_base attribute {given!r} is negative for unit "
+            f"{panel.units[negative[0]]!r}; revenue cannot be below 0."
+        )
+    return values
 
 
 def _check_investments(investments: list[Investment], design) -> None:
