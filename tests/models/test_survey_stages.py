@@ -287,3 +287,20 @@ def test_diagnostics_show_each_survey_stages_reliability():
     )
     assert diagnose(idata, plain._design).reliability is None
     assert "Survey reliability" not in repr(diagnose(idata, plain._design))
+
+
+def test_a_noisy_survey_stage_counts_fewer_units_for_its_period_effects():
+    from exlink.models.reliability import signal_share
+
+    noisy = {"engagement": {"responses": 5, "sd": 30}, "customer": {"responses": 400, "sd": 5}}
+    sim = survey_sim(n_units=40, surveys=noisy)
+    model = xl.ChainModel(sim.chain).build(sim.panel())
+    design = model._design
+    shares = [signal_share(design, j) for j in range(3)]
+    assert shares[0] < 0.5 < shares[1] < 1.0 == shares[2]
+    # 40 units x a signal share under 0.75 fall short of the 30 a centred form needs.
+    names = {rv.name for rv in model._model.free_RVs}
+    assert {"period_effect_centred", "period_effect_raw"} <= names
+    coords = model._model.coords
+    assert coords["period_noncentred_stage"] == ("engagement",)
+    assert coords["period_centred_stage"] == ("customer", "growth")

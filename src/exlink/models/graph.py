@@ -39,6 +39,7 @@ from exlink.models.design import ChainDesign
 from exlink.models.experiments import Experiment, implied_lift
 from exlink.models.latent import latent_likelihood, latent_values, measurement_weights
 from exlink.models.prior_set import PriorSet
+from exlink.models.reliability import signal_share
 from exlink.models.survey_filter import integrate_group
 from exlink.transforms import exposure_tensor, link_curve_tensor, rising
 
@@ -72,7 +73,7 @@ def build_graph(
         unit_sd = _group("unit_sd", priors, STAGE, coords)
         period_sd = _group("period_sd", priors, STAGE, coords)
         unit_effect = pm.ZeroSumNormal("unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT))
-        period_effect = _period_effects(period_sd, n_units)
+        period_effect = _period_effects(period_sd, design, coords)
 
         beta = _group("beta", priors, "link", coords)
         nonlinear = {label: i for i, label in enumerate(coords["nonlinear_link"])}
@@ -226,7 +227,9 @@ CENTRED_PERIODS_FROM_UNITS = 30
 """Period effects are centred when at least this many units inform each period."""
 
 
-def _period_effects(period_sd: pt.TensorVariable, n_units: int) -> pt.TensorVariable:
+def _period_effects(
+    period_sd: pt.TensorVariable, design: ChainDesign, coords: dict
+) -> pt.TensorVariable:
     """Zero-sum period effects of every stage, with spreads ``period_sd``.
 
     Each period effect is informed by every unit's observation in that
@@ -235,13 +238,43 @@ def _period_effects(period_sd: pt.TensorVariable, n_units: int) -> pt.TensorVari
     depend on ``period_sd``. The non-centred form would then tie every
     period's raw value to ``period_sd`` and mix worse the more units there
     are. With few units the prior dominates, and the non-centred form avoids
-    the funnel between the effects and their spread.
-    ``benchmarks/convergence.py`` measures both.
+    the funnel between the effects and their spread. A survey stage's values
+    carry sampling error, so its units count in proportion to the share of
+    signal in them (:func:`~exlink.models.reliability.signal_share`): a stage
+    is centred when ``units x signal share`` reaches
+    :data:`CENTRED_PERIODS_FROM_UNITS`. ``benchmarks/convergence.py`` measures
+    both forms.
     """
-    if n_units >= CENTRED_PERIODS_FROM_UNITS:
+    n_units = design.shape[0]
+    centred = np.array(
+        [
+            n_units * signal_share(design, j) >= CENTRED_PERIODS_FROM_UNITS
+            for j in range(len(design.stage_names))
+        ]
+    )
+    if centred.all():
         return pm.ZeroSumNormal("period_effect", sigma=period_sd[:, None], dims=(STAGE, PERIOD))
-    raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(STAGE, PERIOD))
-    return pm.Deterministic("period_effect", period_sd[:, None] * raw, dims=(STAGE, PERIOD))
+    if not centred.any():
+        raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(STAGE, PERIOD))
+        return pm.Deterministic("period_effect", period_sd[:, None] * raw, dims=(STAGE, PERIOD))
+    inside, outside = np.flatnonzero(centred), np.flatnonzero(~centred)
+    model = pm.modelcontext(None)
+    model.add_coord(CENTRED_STAGE, [coords[STAGE][j] for j in inside])
+    model.add_coord(NONCENTRED_STAGE, [coords[STAGE][j] for j in outside])
+    direct = pm.ZeroSumNormal(
+        "period_effect_centred", sigma=period_sd[inside][:, None], dims=(CENTRED_STAGE, PERIOD)
+    )
+    raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(NONCENTRED_STAGE, PERIOD))
+    effects = pt.zeros((len(centred), len(coords[PERIOD])))
+    effects = pt.set_subtensor(effects[inside], direct)
+    effects = pt.set_subtensor(effects[outside], period_sd[outside][:, None] * raw)
+    return pm.Deterministic("period_effect", effects, dims=(STAGE, PERIOD))
+
+
+CENTRED_STAGE = "period_centred_stage"
+"""Dimension of the stages whose period effects are centred, when only some are."""
+NONCENTRED_STAGE = "period_noncentred_stage"
+"""Dimension of the stages whose period effects are non-centred, when only some are."""
 
 
 def _group(name: str, priors: PriorSet, dim: str, coords: dict) -> pt.TensorVariable:

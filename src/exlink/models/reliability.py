@@ -128,6 +128,27 @@ def reliability_warnings(design: ChainDesign, table: pd.DataFrame) -> list[str]:
     return out
 
 
+UNKNOWN_SIGNAL_SHARE = 0.5
+"""Signal share assumed for a survey stage whose response SD is estimated, before fitting."""
+
+
+def signal_share(design: ChainDesign, j: int) -> float:
+    """Share of stage ``j``'s within-unit variance that is signal, from the data alone.
+
+    1 for a stage measured without error; the reliability for a survey stage
+    with known response SDs; :data:`UNKNOWN_SIGNAL_SHARE` when they are estimated.
+    """
+    term = design.surveys.get(j)
+    if term is None:
+        return 1.0
+    if term.estimated:
+        return UNKNOWN_SIGNAL_SHARE
+    present = term.n > 0
+    sampling = float(np.mean(term.variance[present] / term.n[present]))
+    within = _within_unit_variance(design.y[j])
+    return float(np.clip(1.0 - sampling / within, 0.0, 1.0)) if within > 0 else 0.0
+
+
 def sampling_variance(design: ChainDesign, j: int, posterior: xr.Dataset) -> np.ndarray:
     """Sampling variance of each value of stage ``j``, standardised, per posterior sample.
 
