@@ -144,6 +144,53 @@ def exposure(rollout: np.ndarray, ramp: np.ndarray | float, fade: np.ndarray | f
     return out
 
 
+def exposure_after(
+    history: np.ndarray,
+    future: np.ndarray,
+    ramp: np.ndarray | float,
+    fade: np.ndarray | float,
+    *,
+    future_fade: np.ndarray | float | None = None,
+    from_period: int = 0,
+) -> np.ndarray:
+    """Exposure over ``future``'s periods, continuing from a rollout's ``history`` (NumPy).
+
+    The exposure follows :func:`exposure` along the history and then the
+    future, so a unit mid-ramp at the end of its history goes on ramping and
+    one whose rollout has ended goes on fading.
+
+    Parameters
+    ----------
+    history, future
+        Rollout levels before and over the horizon, shapes ``(..., T)`` and
+        ``(..., H)``.
+    ramp, fade
+        Adoption and fade rates, broadcasting against ``future[..., 0]``.
+    future_fade
+        A fade rate that replaces ``fade`` from future period ``from_period``
+        on (0 for an effect that does not fade).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(..., H)``.
+    """
+    history, future = np.asarray(history, float), np.asarray(future, float)
+    path = np.concatenate([history, future], axis=-1)
+    up = rising(path)
+    ramp, fade = np.asarray(ramp, dtype=float), np.asarray(fade, dtype=float)
+    later = fade if future_fade is None else np.asarray(future_fade, dtype=float)
+    previous = np.zeros(np.broadcast_shapes(path.shape[:-1], ramp.shape, fade.shape, later.shape))
+    past = history.shape[-1]
+    out = np.empty((*previous.shape, future.shape[-1]))
+    for t in range(path.shape[-1]):
+        rate = np.where(up[..., t], ramp, later if t >= past + from_period else fade)
+        previous = previous + rate * (path[..., t] - previous)
+        if t >= past:
+            out[..., t - past] = previous
+    return out
+
+
 def rising(rollout: np.ndarray) -> np.ndarray:
     """Where the rollout's latest change up to each period was not a fall (NumPy).
 

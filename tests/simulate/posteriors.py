@@ -29,6 +29,7 @@ def true_posterior(sim, n_samples: int = 4, chains: int = 2) -> xl.ChainModel:
         for e in design.effects
     ]
     ramps = [truth.interventions[name].ramp_rate for name in design.coords()["ramped"]]
+    fades = [truth.interventions[name].fade_rate for name in design.coords()["fading"]]
     levers = design.levers
 
     def const(values, dim):
@@ -46,6 +47,7 @@ def true_posterior(sim, n_samples: int = 4, chains: int = 2) -> xl.ChainModel:
         "beta_std": (beta, "link"),
         "gamma_std": (gamma, "effect"),
         "ramp_std": (ramps, "ramped"),
+        "fade_std": (fades, "fading"),
         "lever_mean_std": ([0.5] * len(levers), "lever"),
         "lever_sd_std": ([0.2] * len(levers), "lever"),
     }

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 
 def test_paths_equal_the_true_propagation(sim, exact):
     fin = xl.Finance(horizon=10, discount_rate=0.0, margin=1.0)
-    inv = [xl.Investment("more", intervention="coaching", units="all")]
+    # Untreated units: against the status quo, the whole effect is new to them.
+    inv = [xl.Investment("more", intervention="coaching", units="untreated")]
     result = xl.simulate(exact, inv, fin)
     truth = sim.truth.expected_effect({"coaching": np.ones(10)})
     for stage in sim.chain.stage_names:
@@ -33,7 +34,7 @@ def test_npv_equals_the_hand_computation(sim, exact):
     inv = xl.Investment(
         "pilot",
         intervention="complaint_redesign",
-        units=["U001", "U002", "U003"],
+        units=["U001", "U003", "U005"],  # never reached by the redesign
         start=1,
         duration=4,
         cost_upfront=50.0,
@@ -50,7 +51,7 @@ def test_npv_equals_the_hand_computation(sim, exact):
     assert float(result.npv().sel(investment="pilot")[0]) == pytest.approx(npv, rel=1e-9)
     assert result.total_cost()["pilot"] == pytest.approx(costs.sum())
     frame = result.by_unit()
-    assert list(frame["unit"]) == ["U001", "U002", "U003"]
+    assert list(frame["unit"]) == ["U001", "U003", "U005"]
 
 
 def test_reinforced_effect_does_not_fade(sim, exact):
@@ -206,11 +207,13 @@ def test_attrition_cost_to_serve_and_growth_become_money():
         cost_per_leaver=1000.0,
         headcount="headcount",
     )
+    reached = sim.data.groupby("unit")["coaching"].max()
+    name = reached[reached == 0].index[0]  # a unit coaching never reached
     result = xl.simulate(
-        model, [xl.Investment("c", intervention="coaching", units=["U001"])], finance
+        model, [xl.Investment("c", intervention="coaching", units=[name])], finance
     )
     effect = sim.truth.expected_effect({"coaching": np.ones(3)})
-    unit = sim.data[sim.data["unit"] == "U001"]
+    unit = sim.data[sim.data["unit"] == name]
     headcount = unit["headcount"].iloc[0]
     flows = result.flows.sel(investment="c").isel({SAMPLE: 0})
     np.testing.assert_allclose(
@@ -337,3 +340,50 @@ def test_a_lasting_rise_in_growth_compounds_into_revenue_against_a_closed_form()
         np.testing.assert_allclose(flows["revenue"], expected, rtol=1e-10)
     # The gain grows with time: a lasting rise is worth far more than its first period.
     assert expected[-1] > 20 * expected[0]
+
+
+def test_an_investment_is_valued_against_the_status_quo_unit_by_unit():
+    """Historical rollouts go on as they stand at the end of the data; an investment
+    is worth the difference it makes to each unit, by the generator's own truth."""
+    from exlink.spec import Chain, Intervention
+
+    base = make_service_chain(n_units=12, n_periods=10, seed=5)
+    chain = Chain(
+        list(base.chain.stages),
+        list(base.chain.links),
+        [Intervention("coaching", "engagement", lever="people", fade=True)],
+    )
+    sim = make_service_chain(
+        n_units=12,
+        n_periods=10,
+        seed=5,
+        chain=chain,
+        interventions={
+            "coaching": {"effects": {"engagement": 4.0}, "ramp_rate": 0.5, "fade_rate": 0.15}
+        },
+    )
+    histories = {
+        "U001": [0, 1, 1, 1, 1, 1, 0, 0, 0, 0],  # rolled out, then stopped: fading
+        "U002": [0, 0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],  # half rolled out
+        "U003": [0] * 10,  # never reached
+        "U004": [0, 1, 1, 1, 1, 1, 1, 1, 1, 1],  # fully rolled out long ago
+        "U005": [0, 0, 0, 0, 0, 0, 0, 0, 1, 1],  # mid-ramp: it goes on ramping anyway
+    }
+    data = sim.data.copy()
+    for unit, history in histories.items():
+        data.loc[data["unit"] == unit, "coaching"] = history
+    model = true_posterior(dataclasses.replace(sim, data=data))
+    horizon = 12
+    finance = xl.Finance(horizon=horizon, discount_rate=0.0, margin=1.0)
+    investment = xl.Investment("coach", intervention="coaching", units=list(histories))
+    npv = xl.simulate(model, [investment], finance).by_unit().set_index("unit")["npv_mean"]
+    for unit, history in histories.items():
+        truth = sim.truth.expected_effect(
+            {"coaching": np.ones(horizon)}, unit=unit, history={"coaching": np.array(history)}
+        )["revenue"].sum()
+        assert npv[unit] == pytest.approx(truth, rel=1e-8, abs=1e-9), unit
+    assert npv["U004"] == pytest.approx(0.0, abs=1e-9)
+    assert npv["U005"] == pytest.approx(0.0, abs=1e-9)
+    # A restart is worth less than a first rollout: some of the old effect is still there.
+    assert 0 < npv["U001"] < npv["U003"]
+    assert npv["U002"] == pytest.approx(npv["U003"] / 2, rel=0.2)

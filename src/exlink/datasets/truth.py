@@ -267,7 +267,13 @@ class ChainTruth:
                 y[j, :, t] = mu if noise is None else mu + noise[j, :, t]
         return y
 
-    def expected_effect(self, paths: Mapping[str, Any], *, unit: object = None) -> pd.DataFrame:
+    def expected_effect(
+        self,
+        paths: Mapping[str, Any],
+        *,
+        unit: object = None,
+        history: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
         """The true expected effect of rollout paths on every stage, period by period.
 
         The chain runs without noise to its steady state, then once with the
@@ -284,6 +290,10 @@ class ChainTruth:
         unit
             A unit label, for its own level and moderators, or ``None`` for an
             average unit (no unit effect, moderators at their centre).
+        history
+            Intervention name -> its rollout levels before the horizon (all
+            the same length). The effect is then against the status quo: the
+            same history, each rollout held at its last level over the horizon.
 
         Returns
         -------
@@ -298,19 +308,38 @@ class ChainTruth:
         for name in paths:
             self._intervention(name)
         unit_effects, moderators = self._unit_profile(unit)
-        total = STEADY_STATE_PERIODS + horizon
-        quiet = np.zeros((len(self.chain.stage_names), total))
+        history = {name: np.asarray(h, float) for name, h in (history or {}).items()}
+        past = len(next(iter(history.values()))) if history else 0
+        if any(len(h) != past for h in history.values()):
+            raise ValueError("every history must cover the same number of periods.")
+        for name in history:
+            self._intervention(name)
+        lead = STEADY_STATE_PERIODS + past
+        quiet = np.zeros((len(self.chain.stage_names), lead + horizon))
 
         def run(rollouts: Mapping[str, np.ndarray]) -> np.ndarray:
             return self.propagate(
                 rollouts, unit_effects=unit_effects, period_effects=quiet, moderators=moderators
-            )[:, 0, STEADY_STATE_PERIODS:]
+            )[:, 0, lead:]
 
-        padded = {
-            name: np.concatenate([np.zeros(STEADY_STATE_PERIODS), np.asarray(p, float)])[None, :]
-            for name, p in paths.items()
+        def before(name: str) -> np.ndarray:
+            return np.concatenate(
+                [np.zeros(STEADY_STATE_PERIODS), history.get(name, np.zeros(past))]
+            )
+
+        def held(name: str) -> np.ndarray:
+            last = history[name][-1] if name in history and past else 0.0
+            return np.full(horizon, last)
+
+        names = set(paths) | set(history)
+        changed = {
+            name: np.concatenate([before(name), np.asarray(paths[name], float)])[None, :]
+            if name in paths
+            else np.concatenate([before(name), held(name)])[None, :]
+            for name in names
         }
-        effect = run(padded) - run({})
+        status_quo = {name: np.concatenate([before(name), held(name)])[None, :] for name in names}
+        effect = run(changed) - run(status_quo)
         index = pd.RangeIndex(horizon, name=HORIZON)
         return pd.DataFrame(effect.T, index=index, columns=list(self.chain.stage_names))
 

@@ -18,7 +18,7 @@ import xarray as xr
 
 from exlink._names import unknown_name_message
 from exlink.models.design import ChainDesign
-from exlink.transforms import exposure, link_curve
+from exlink.transforms import exposure, exposure_after, link_curve
 
 
 @dataclass
@@ -90,6 +90,8 @@ def intervention_shock(
     *,
     moderators: dict[str, np.ndarray] | None = None,
     fade: np.ndarray | None = None,
+    history: np.ndarray | None = None,
+    from_period: int = 0,
 ) -> np.ndarray:
     """Direct change of an intervention's target stages given its rollout.
 
@@ -106,7 +108,13 @@ def intervention_shock(
         average unit) where absent.
     fade
         Fade rate per sample, replacing the fitted one (0 for a reinforced
-        investment whose effect does not fade).
+        investment whose effect does not fade); with ``history``, from
+        period ``from_period`` on.
+    history
+        The rollout before ``rollout``'s periods, shape ``(units, T)``: the
+        exposure continues from where that history leaves it
+        (:func:`~exlink.transforms.exposure_after`). Without it, the
+        exposure starts from 0.
 
     Returns
     -------
@@ -119,12 +127,23 @@ def intervention_shock(
     k = design.intervention_names.index(name)
     rollout = np.atleast_2d(np.asarray(rollout, dtype=float))
     n_units, horizon = rollout.shape
-    fade = p["fade"][:, k] if fade is None else np.broadcast_to(fade, (draws.n_samples,))
-    e = exposure(
-        np.broadcast_to(rollout, (draws.n_samples, n_units, horizon)),
-        p["ramp"][:, k, None],
-        fade[:, None],
-    )
+    if history is not None:
+        override = None if fade is None else np.broadcast_to(fade, (draws.n_samples,))[:, None]
+        e = exposure_after(
+            np.asarray(history, dtype=float),
+            rollout,
+            p["ramp"][:, k, None],
+            p["fade"][:, k, None],
+            future_fade=override,
+            from_period=from_period,
+        )
+    else:
+        fade = p["fade"][:, k] if fade is None else np.broadcast_to(fade, (draws.n_samples,))
+        e = exposure(
+            np.broadcast_to(rollout, (draws.n_samples, n_units, horizon)),
+            p["ramp"][:, k, None],
+            fade[:, None],
+        )
     z = _moderators(design, moderators, n_units)
     moderated = [i for i, t in enumerate(design.effects) if t.moderator]
     shock = np.zeros((len(design.stage_names), draws.n_samples, n_units, horizon))

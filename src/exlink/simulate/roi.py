@@ -278,8 +278,7 @@ def simulate(
             if inv.is_new:
                 shock = _new_shock(inv, samples, roll, new_effects)
             else:
-                fade = np.zeros(samples.n_samples) if inv.reinforced else None
-                shock = intervention_shock(samples, inv.intervention, roll, moderators=z, fade=fade)
+                shock = _status_quo_shock(inv, samples, picked, z, horizon, end)
             change = propagate(samples, shock, baseline=baseline[:, picked], moderators=z)
             stage_sum += change.sum(axis=2)
             money[:, first : first + len(picked)] = setup.money(change, picked)
@@ -526,6 +525,38 @@ def _select_units(inv: Investment, model: ChainModel) -> np.ndarray:
         treated=treated,
         what=f"Investment {inv.name!r}: units",
     )
+
+
+def _status_quo_shock(
+    inv: Investment,
+    samples: ChainDraws,
+    units: np.ndarray,
+    moderators: dict[str, np.ndarray],
+    horizon: int,
+    end: int,
+) -> np.ndarray:
+    """The direct change a historical intervention's investment makes against the status quo.
+
+    The status quo: each unit's rollout held at its level at the end of the
+    data, its exposure going on from where the data leave it (still ramping,
+    or fading where the rollout ended). The investment raises the rollout to
+    its ``level`` from ``start`` to ``end`` (never lowers it). The change is
+    the difference of the two paths' direct effects: nothing for a unit
+    already rolled out at that level, the rest for one partly rolled out,
+    and the restart for one whose rollout ended.
+    """
+    design = samples.design
+    k = design.intervention_names.index(inv.intervention)
+    history = design.rollouts[k][units]
+    held = np.repeat(history[:, -1:], horizon, axis=1)
+    plan = held.copy()
+    plan[:, inv.start : end] = np.maximum(held[:, inv.start : end], inv.level)
+    fade = np.zeros(samples.n_samples) if inv.reinforced else None
+    common = {"moderators": moderators, "history": history}
+    with_investment = intervention_shock(
+        samples, inv.intervention, plan, fade=fade, from_period=inv.start, **common
+    )
+    return with_investment - intervention_shock(samples, inv.intervention, held, **common)
 
 
 def _new_effects(inv: Investment, samples: ChainDraws, rng: np.random.Generator) -> dict:
