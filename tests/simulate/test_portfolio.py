@@ -125,3 +125,24 @@ def test_value_of_information_is_zero_without_uncertainty():
     assert info.overall == pytest.approx(0.0, abs=1e-9)
     assert (info.per_investment["evpi"] == 0).all()
     assert info.pilot_first is None
+
+
+def test_a_chosen_plan_is_valued_by_simulating_it_jointly(exact):
+    import exlink as xl
+
+    finance = xl.Finance(horizon=12, discount_rate=0.0)
+    overlapping = [
+        xl.Investment("a", intervention="coaching", units=["U003", "U006"], cost_fixed=1.0),
+        xl.Investment("b", intervention="coaching", units=["U006", "U012"], cost_fixed=1.0),
+        xl.Investment("c", intervention="complaint_redesign", units=["U001"], cost_fixed=1.0),
+    ]
+    result = xl.simulate(exact, overlapping, finance)
+    plan = xl.prioritise(result, budget=3.0)
+    assert plan.selected == ["a", "b", "c"]
+    joint = result.portfolio_npv(["a", "b", "c"])
+    assert plan.expected_npv == pytest.approx(float(joint.mean()))
+    assert plan.separate_npv == pytest.approx(float(result.npv().sum("investment").mean()))
+    assert plan.interacting and "interact" in repr(plan)
+    independent = xl.prioritise(result, budget=2.0, must_fund=["a", "c"])
+    assert independent.selected == ["a", "c"] and not independent.interacting
+    assert "interact" not in repr(independent)

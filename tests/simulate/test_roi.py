@@ -387,3 +387,48 @@ def test_an_investment_is_valued_against_the_status_quo_unit_by_unit():
     # A restart is worth less than a first rollout: some of the old effect is still there.
     assert 0 < npv["U001"] < npv["U003"]
     assert npv["U002"] == pytest.approx(npv["U003"] / 2, rel=0.2)
+
+
+def test_a_plan_is_valued_jointly_by_the_generators_truth(sim, exact):
+    """Two coaching investments overlap on U006: funded together, U006 is coached once."""
+    horizon = 12
+    finance = xl.Finance(horizon=horizon, discount_rate=0.0, margin=1.0)
+    first = xl.Investment("a", intervention="coaching", units=["U003", "U006"], duration=6)
+    second = xl.Investment("b", intervention="coaching", units=["U006", "U012"], start=3)
+    apart = xl.Investment("c", intervention="complaint_redesign", units=["U001"], cost_fixed=5.0)
+    result = xl.simulate(exact, [first, second, apart], finance)
+    joint = result.portfolio_npv(["a", "b"])
+    assert joint.dims == (SAMPLE,) and joint.attrs["baseline"] == "status quo"
+    plans = {
+        "U003": np.r_[np.ones(6), np.zeros(6)],
+        "U006": np.ones(horizon),
+        "U012": np.r_[np.zeros(3), np.ones(9)],
+    }
+    truth = sum(
+        sim.truth.expected_effect(
+            {"coaching": plan}, unit=unit, history={"coaching": np.zeros(10)}
+        )["revenue"].sum()
+        for unit, plan in plans.items()
+    )
+    np.testing.assert_allclose(joint.values, truth, rtol=1e-8)
+    npv = result.npv()
+    added = npv.sel(investment="a") + npv.sel(investment="b")
+    assert (joint.values < added.values - 1e-6).all(), "the overlap must not be counted twice"
+    # Investments that share nothing add up, costs included.
+    together = result.portfolio_npv(["a", "c"])
+    np.testing.assert_allclose(
+        together.values, (npv.sel(investment="a") + npv.sel(investment="c")).values, rtol=1e-10
+    )
+    assert float(result.portfolio_npv([]).sum()) == 0.0
+
+
+def test_portfolio_npv_refuses_unknown_or_repeated_names_and_hand_made_results(exact):
+    finance = xl.Finance(horizon=6)
+    result = xl.simulate(exact, [xl.Investment("a", intervention="coaching")], finance)
+    with pytest.raises(ValueError, match="unknown investment 'b'"):
+        result.portfolio_npv(["a", "b"])
+    with pytest.raises(ValueError, match="at most once"):
+        result.portfolio_npv(["a", "a"])
+    hand = hand_result(np.ones((2, 3, 4)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="simulate"):
+        hand.portfolio_npv(["i0"])

@@ -12,6 +12,12 @@ share links, and whose returns are therefore correlated, are valued together:
 
 Constraints: total cost within the budget, at most one investment of each
 ``Investment.group``, and ``must_fund`` investments always in.
+
+The programme is exact where investments do not interact (they reach
+different units, or act on stages and interventions apart through linear
+links): a plan is then worth the sum of its investments. The chosen plan is
+always checked by simulating its investments together, and the plan reports
+that joint value; where it differs from the sum, the plan says so.
 """
 
 from __future__ import annotations
@@ -48,7 +54,14 @@ class Plan:
     cost
         Total cost of the plan.
     expected_npv, p_loss, cvar
-        Expected NPV, probability of losing money and CVaR of the plan's NPV.
+        Expected NPV, probability of losing money and CVaR of the plan's NPV,
+        with the funded investments simulated together
+        (:meth:`~exlink.simulate.roi.RoiResult.portfolio_npv`).
+    separate_npv
+        The sum of the funded investments' separate expected NPVs: what the
+        selection maximised. Where it differs from ``expected_npv`` the
+        investments interact (:attr:`interacting`), and the selection is
+        exact only for independent investments.
     objective
         What was optimised.
     table
@@ -68,15 +81,32 @@ class Plan:
     objective: str
     table: pd.DataFrame
     model_converged: bool = True
+    separate_npv: float | None = None
+
+    @property
+    def interacting(self) -> bool:
+        """True when the funded investments, simulated together, are not worth their sum."""
+        if self.separate_npv is None:
+            return False
+        return not np.isclose(self.expected_npv, self.separate_npv, rtol=1e-6, atol=1e-6)
 
     def __repr__(self) -> str:
         funded = ", ".join(self.selected) or "nothing"
-        return (
+        text = (
             ("" if self.model_converged else f"{UNCONVERGED_NOTE}\n")
             + f"Plan ({self.objective}, budget {self.budget:,.0f}): fund {funded}\n"
             f"  cost {self.cost:,.0f}, expected NPV {self.expected_npv:,.0f}, "
             f"P(loss) {self.p_loss:.1%}, CVaR {self.cvar:,.0f}"
         )
+        if self.interacting:
+            text += (
+                f"\n  Simulated together, the funded investments are worth "
+                f"{self.expected_npv:,.0f}, against {self.separate_npv:,.0f} for the sum of "
+                "their separate values: they interact (shared units, stages or "
+                "intervention), and the selection, made on separate values, may not be "
+                "the best plan."
+            )
+        return text
 
 
 def prioritise(
@@ -123,7 +153,7 @@ def prioritise(
         max_loss_probability,
         [names.index(n) for n in must_fund],
     )
-    return _plan(values, costs, names, x, budget, objective, alpha, result.model_converged)
+    return _plan(values, costs, names, x, budget, objective, alpha, result)
 
 
 def efficient_frontier(
@@ -364,8 +394,14 @@ def _solve(
     return np.round(solution.x[:n]).astype(float)
 
 
-def _plan(values, costs, names, x, budget, objective, alpha, converged: bool) -> Plan:
-    total = values @ x
+def _plan(values, costs, names, x, budget, objective, alpha, result: RoiResult) -> Plan:
+    """The plan of the selection ``x``, its value checked by simulating it jointly."""
+    converged = result.model_converged
+    selected = [name for name, chosen in zip(names, x, strict=True) if chosen > 0.5]
+    separate = values @ x
+    total = separate
+    if result.simulator is not None and len(selected) > 1:
+        total = result.portfolio_npv(selected).values
     worst = np.sort(total)[: max(1, int(np.ceil(alpha * len(total))))]
     table = pd.DataFrame(
         {
@@ -377,7 +413,7 @@ def _plan(values, costs, names, x, budget, objective, alpha, converged: bool) ->
         index=pd.Index(names, name="investment"),
     )
     return Plan(
-        selected=[name for name, chosen in zip(names, x, strict=True) if chosen > 0.5],
+        selected=selected,
         budget=float(budget),
         cost=float(costs @ x),
         expected_npv=float(total.mean()),
@@ -386,4 +422,5 @@ def _plan(values, costs, names, x, budget, objective, alpha, converged: bool) ->
         objective=objective,
         table=table,
         model_converged=converged,
+        separate_npv=float(separate.mean()),
     )

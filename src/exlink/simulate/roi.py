@@ -11,7 +11,7 @@ investment's costs are subtracted and the net cash flow discounted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,18 +24,15 @@ from exlink.models.design import recent_level
 from exlink.models.diagnostics import require_convergence
 from exlink.models.summaries import thin
 from exlink.selection import select_units
-from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
+from exlink.simulate.forward import ChainDraws
 from exlink.simulate.investments import Finance, Investment
-from exlink.transforms import exposure
+from exlink.simulate.plans import PlanSimulator
 
 if TYPE_CHECKING:
     from exlink.models.chain import ChainModel
 
 SAMPLE = "sample"
-Z90 = 1.6448536269514722
 _PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "integer": 12}
-_MEMORY_CELLS = 25_000_000
-"""Array cells (stages x samples x units x periods) propagated at once."""
 
 
 @dataclass
@@ -80,6 +77,7 @@ class RoiResult:
     roles: dict[str, str]
     model_health: str = ""
     model_converged: bool = True
+    simulator: PlanSimulator | None = field(default=None, repr=False)
 
     @property
     def names(self) -> list[str]:
@@ -89,6 +87,45 @@ class RoiResult:
     def npv(self) -> xr.DataArray:
         """Net present value per investment and sample."""
         return (self.flows["net"] * self.flows["discount"]).sum(HORIZON)
+
+    def portfolio_npv(self, names: Sequence[str]) -> xr.DataArray:
+        """NPV per posterior sample of funding the named investments together.
+
+        The investments are simulated jointly on the same samples, against
+        the status quo (see :mod:`exlink.simulate.plans`): where they reach
+        the same units, stages or intervention, the plan's value is not the
+        sum of theirs. With no interaction it is the sum.
+
+        Parameters
+        ----------
+        names
+            Investment names, each at most once.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(sample,)``, in the finance's currency, discounted to the
+            first simulated period.
+        """
+        names = list(names)
+        for name in names:
+            if name not in self.names:
+                raise ValueError(unknown_name_message("investment", name, self.names))
+        if len(set(names)) != len(names):
+            raise ValueError(f"portfolio_npv: each investment at most once, got {names}.")
+        discount = self.flows["discount"].values
+        if not names:
+            return xr.DataArray(np.zeros(self.flows.sizes[SAMPLE]), dims=SAMPLE, name="npv")
+        if self.simulator is None:
+            raise ValueError(
+                "portfolio_npv needs the simulation itself: this result was not made by "
+                "simulate() in this session. Run xl.simulate(model, investments, finance) again."
+            )
+        chosen = [inv for inv in self.investments if inv.name in names]
+        net = self.simulator.run(chosen).net()
+        out = xr.DataArray((net * discount).sum(axis=-1), dims=SAMPLE, name="npv")
+        out.attrs.update(currency=self.finance.currency, baseline="status quo")
+        return out
 
     def present_cost(self) -> xr.DataArray:
         """Present value of each investment's costs."""
@@ -261,36 +298,20 @@ def simulate(
     rate = finance.period_rate(_PERIODS_PER_YEAR[model.panel.frequency])
     discount = (1.0 + rate) ** -np.arange(horizon)
     baseline = _baseline(design)
+    simulator = PlanSimulator(
+        samples,
+        baseline,
+        {inv.name: _select_units(inv, model) for inv in investments},
+        setup.money,
+        horizon,
+        rng,
+        investments,
+    )
     flows, paths, unit_npv, leavers = [], [], {}, []
     for inv in investments:
-        units = _select_units(inv, model)
-        rollout = np.zeros(horizon)
-        end = horizon if inv.duration is None else min(horizon, inv.start + inv.duration)
-        rollout[inv.start : end] = inv.level
-        new_effects = _new_effects(inv, samples, rng) if inv.is_new else None
-        money = np.zeros((samples.n_samples, len(units), horizon, 3))
-        stage_sum = np.zeros((len(design.stage_names), samples.n_samples, horizon))
-        chunk = max(1, _MEMORY_CELLS // (len(design.stage_names) * samples.n_samples * horizon))
-        for first in range(0, len(units), chunk):
-            picked = units[first : first + chunk]
-            z = {name: v[2][picked] for name, v in design.moderators.items()}
-            roll = np.broadcast_to(rollout, (len(picked), horizon))
-            if inv.is_new:
-                shock = _new_shock(inv, samples, roll, new_effects)
-            else:
-                shock = _status_quo_shock(inv, samples, picked, z, horizon, end)
-            change = propagate(samples, shock, baseline=baseline[:, picked], moderators=z)
-            stage_sum += change.sum(axis=2)
-            money[:, first : first + len(picked)] = setup.money(change, picked)
-        cost_unit = np.zeros(horizon)
-        cost_unit[inv.start : end] += inv.cost_per_period
-        if inv.start < horizon:
-            cost_unit[inv.start] += inv.cost_upfront
-        benefits = money.sum(axis=1)
-        costs = cost_unit * len(units)
-        if inv.start < horizon:
-            costs[inv.start] += inv.cost_fixed
-        net = benefits.sum(axis=-1) - costs
+        outcome = simulator.run([inv])
+        benefits = outcome.money.sum(axis=1)
+        net = outcome.net()
         if not np.isfinite(net).all():
             raise ValueError(
                 f"Investment {inv.name!r}: its cash flows are not finite numbers; check its "
@@ -302,17 +323,17 @@ def simulate(
                     benefits[..., 0],
                     benefits[..., 1],
                     benefits[..., 2],
-                    np.broadcast_to(costs, net.shape),
+                    np.broadcast_to(outcome.costs, net.shape),
                     net,
                 ]
             )
         )
-        paths.append(stage_sum / len(units))
-        per_unit = ((money.sum(axis=-1) - cost_unit) * discount).sum(axis=-1)
+        paths.append(outcome.stage_sum / len(outcome.units))
+        per_unit = ((outcome.money.sum(axis=-1) - outcome.unit_costs) * discount).sum(axis=-1)
         unit_npv[inv.name] = xr.DataArray(
-            per_unit, dims=(SAMPLE, UNIT), coords={UNIT: list(model.panel.units[units])}
+            per_unit, dims=(SAMPLE, UNIT), coords={UNIT: list(model.panel.units[outcome.units])}
         )
-        leavers.append(setup.leavers(money))
+        leavers.append(setup.leavers(outcome.money))
     names = [inv.name for inv in investments]
     coords = {INVESTMENT: names, HORIZON: np.arange(horizon)}
     stacked = np.stack(flows)
@@ -345,6 +366,7 @@ def simulate(
         setup.roles,
         model_health=health.headline(),
         model_converged=health.converged,
+        simulator=simulator,
     )
 
 
@@ -525,69 +547,6 @@ def _select_units(inv: Investment, model: ChainModel) -> np.ndarray:
         treated=treated,
         what=f"Investment {inv.name!r}: units",
     )
-
-
-def _status_quo_shock(
-    inv: Investment,
-    samples: ChainDraws,
-    units: np.ndarray,
-    moderators: dict[str, np.ndarray],
-    horizon: int,
-    end: int,
-) -> np.ndarray:
-    """The direct change a historical intervention's investment makes against the status quo.
-
-    The status quo: each unit's rollout held at its level at the end of the
-    data, its exposure going on from where the data leave it (still ramping,
-    or fading where the rollout ended). The investment raises the rollout to
-    its ``level`` from ``start`` to ``end`` (never lowers it). The change is
-    the difference of the two paths' direct effects: nothing for a unit
-    already rolled out at that level, the rest for one partly rolled out,
-    and the restart for one whose rollout ended.
-    """
-    design = samples.design
-    k = design.intervention_names.index(inv.intervention)
-    history = design.rollouts[k][units]
-    held = np.repeat(history[:, -1:], horizon, axis=1)
-    plan = held.copy()
-    plan[:, inv.start : end] = np.maximum(held[:, inv.start : end], inv.level)
-    fade = np.zeros(samples.n_samples) if inv.reinforced else None
-    common = {"moderators": moderators, "history": history}
-    with_investment = intervention_shock(
-        samples, inv.intervention, plan, fade=fade, from_period=inv.start, **common
-    )
-    return with_investment - intervention_shock(samples, inv.intervention, held, **common)
-
-
-def _new_effects(inv: Investment, samples: ChainDraws, rng: np.random.Generator) -> dict:
-    """Per-sample effect of a new investment on each elicited stage, in stage units."""
-    design = samples.design
-    out = {}
-    for stage, (low, high) in inv.effect.items():
-        j = design.stage_names.index(stage)
-        mean, sd = (low + high) / 2.0, max((high - low) / (2 * Z90), 1e-12)
-        mean, var = np.full(samples.n_samples, mean), np.full(samples.n_samples, sd**2)
-        if inv.lever is not None and inv.lever in design.levers:
-            k = design.levers.index(inv.lever)
-            pop_mean = samples.params["lever_mean"][:, k] * design.sds[j]
-            pop_var = (samples.params["lever_sd"][:, k] * design.sds[j]) ** 2
-            precision = 1.0 / var + 1.0 / pop_var
-            mean = (mean / var + pop_mean / pop_var) / precision
-            var = 1.0 / precision
-        out[j] = rng.normal(mean, np.sqrt(var))
-    return out
-
-
-def _new_shock(
-    inv: Investment, samples: ChainDraws, rollout: np.ndarray, effects: dict
-) -> np.ndarray:
-    design = samples.design
-    fade = 0.0 if inv.reinforced else inv.ramp
-    e = exposure(rollout, inv.ramp, fade)
-    shock = np.zeros((len(design.stage_names), samples.n_samples, *rollout.shape))
-    for j, effect in effects.items():
-        shock[j] = effect[:, None, None] * e[None]
-    return shock
 
 
 def _baseline(design) -> np.ndarray:

@@ -1,0 +1,212 @@
+"""Investments simulated together, on the same posterior samples, against the status quo.
+
+One investment or several, :class:`PlanSimulator` builds one change per unit:
+
+- every historical intervention goes on as it stands at the end of the data
+  (the status quo); the investments in it raise its rollout to their
+  ``level`` over their periods, the highest level where two of them overlap
+  on a unit, and the change is the difference of the two paths' direct
+  effects;
+- each new investment adds its elicited effect on its units;
+
+then carries the change through the chain once (so saturating and threshold
+links see the investments' joint change) and turns it into money. The value
+of a plan is therefore not the sum of its investments' values where they
+reach the same units, stages or intervention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
+from exlink.simulate.investments import Investment
+from exlink.transforms import exposure
+
+Z90 = 1.6448536269514722
+_MEMORY_CELLS = 25_000_000
+"""Array cells (stages x samples x units x periods) propagated at once."""
+
+
+@dataclass
+class Outcome:
+    """What a set of investments does together, per posterior sample.
+
+    Attributes
+    ----------
+    units
+        Positions of the units any of them reaches.
+    money
+        Benefits per sample, unit, period and component (revenue, cost to
+        serve, attrition), shape ``(samples, units, horizon, 3)``.
+    stage_sum
+        Change of every stage summed over the units, ``(stages, samples, horizon)``.
+    unit_costs
+        Costs per unit and period, ``(units, horizon)``, fixed costs apart.
+    costs
+        All costs per period, fixed costs included, ``(horizon,)``.
+    """
+
+    units: np.ndarray
+    money: np.ndarray
+    stage_sum: np.ndarray
+    unit_costs: np.ndarray
+    costs: np.ndarray
+
+    def net(self) -> np.ndarray:
+        """Net cash flow per sample and period."""
+        return self.money.sum(axis=(1, 3)) - self.costs
+
+
+class PlanSimulator:
+    """Simulates any set of investments on one set of posterior samples.
+
+    Parameters
+    ----------
+    samples
+        Posterior effect parameters.
+    baseline
+        Each unit's recent standardised level per stage, ``(stages, units)``.
+    units
+        Investment name -> positions of the units it reaches.
+    money
+        ``(change, units) -> benefits`` (see :class:`Outcome`).
+    horizon
+        Periods simulated.
+    rng
+        Draws the effects of new investments, once each, in the order given.
+    investments
+        Every investment that may be simulated.
+    """
+
+    def __init__(
+        self,
+        samples: ChainDraws,
+        baseline: np.ndarray,
+        units: Mapping[str, np.ndarray],
+        money: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        horizon: int,
+        rng: np.random.Generator,
+        investments: Sequence[Investment],
+    ) -> None:
+        self.samples, self.baseline, self.units = samples, baseline, dict(units)
+        self.money_of, self.horizon = money, horizon
+        self.effects = {
+            inv.name: _new_effects(inv, samples, rng) for inv in investments if inv.is_new
+        }
+
+    def end(self, inv: Investment) -> int:
+        """The period after an investment's last one, within the horizon."""
+        return self.horizon if inv.duration is None else min(self.horizon, inv.start + inv.duration)
+
+    def run(self, investments: Sequence[Investment]) -> Outcome:
+        """Simulate ``investments`` together."""
+        samples, horizon = self.samples, self.horizon
+        design = samples.design
+        units = np.unique(np.concatenate([self.units[inv.name] for inv in investments]))
+        money = np.zeros((samples.n_samples, len(units), horizon, 3))
+        stage_sum = np.zeros((len(design.stage_names), samples.n_samples, horizon))
+        chunk = max(1, _MEMORY_CELLS // (len(design.stage_names) * samples.n_samples * horizon))
+        for first in range(0, len(units), chunk):
+            picked = units[first : first + chunk]
+            z = {name: v[2][picked] for name, v in design.moderators.items()}
+            shock = self._shock(investments, picked, z)
+            change = propagate(samples, shock, baseline=self.baseline[:, picked], moderators=z)
+            stage_sum += change.sum(axis=2)
+            money[:, first : first + len(picked)] = self.money_of(change, picked)
+        unit_costs = np.zeros((len(units), horizon))
+        costs = np.zeros(horizon)
+        for inv in investments:
+            per_unit = np.zeros(horizon)
+            per_unit[inv.start : self.end(inv)] += inv.cost_per_period
+            if inv.start < horizon:
+                per_unit[inv.start] += inv.cost_upfront
+            reached = np.isin(units, self.units[inv.name])
+            unit_costs[reached] += per_unit
+            costs += per_unit * reached.sum()
+            if inv.start < horizon:
+                costs[inv.start] += inv.cost_fixed
+        return Outcome(units, money, stage_sum, unit_costs, costs)
+
+    def _shock(self, investments, picked: np.ndarray, z: dict) -> np.ndarray:
+        samples, horizon = self.samples, self.horizon
+        design = samples.design
+        shock = np.zeros((len(design.stage_names), samples.n_samples, len(picked), horizon))
+        historical: dict[str, list[Investment]] = {}
+        for inv in investments:
+            reached = np.isin(picked, self.units[inv.name])
+            if inv.is_new:
+                rollout = np.zeros((len(picked), horizon))
+                rollout[reached, inv.start : self.end(inv)] = inv.level
+                shock += _new_shock(inv, samples, rollout, self.effects[inv.name])
+            else:
+                historical.setdefault(inv.intervention, []).append(inv)
+        for name, members in historical.items():
+            shock += self._status_quo_shock(name, members, picked, z)
+        return shock
+
+    def _status_quo_shock(self, name: str, members, picked: np.ndarray, z: dict) -> np.ndarray:
+        """The direct change of a historical intervention's investments against the status quo.
+
+        The status quo: each unit's rollout held at its level at the end of
+        the data, its exposure going on from where the data leave it (still
+        ramping, or fading where the rollout ended). The investments raise
+        the rollout to their ``level`` over their periods (never lower it).
+        A unit reached by a reinforced investment keeps its exposure without
+        fading from that investment's start.
+        """
+        samples, horizon = self.samples, self.horizon
+        k = samples.design.intervention_names.index(name)
+        history = samples.design.rollouts[k][picked]
+        held = np.repeat(history[:, -1:], horizon, axis=1)
+        plan = held.copy()
+        reinforced_from = np.full(len(picked), horizon)
+        for inv in members:
+            reached = np.isin(picked, self.units[inv.name])
+            window = slice(inv.start, self.end(inv))
+            plan[reached, window] = np.maximum(plan[reached, window], inv.level)
+            if inv.reinforced:
+                reinforced_from[reached] = np.minimum(reinforced_from[reached], inv.start)
+        common = {"moderators": z, "history": history}
+        out = intervention_shock(samples, name, plan, **common)
+        for start in np.unique(reinforced_from[reinforced_from < horizon]):
+            rows = reinforced_from == start
+            kept = intervention_shock(
+                samples, name, plan, fade=np.zeros(samples.n_samples), from_period=start, **common
+            )
+            out[:, :, rows] = kept[:, :, rows]
+        return out - intervention_shock(samples, name, held, **common)
+
+
+def _new_effects(inv: Investment, samples: ChainDraws, rng: np.random.Generator) -> dict:
+    """Per-sample effect of a new investment on each elicited stage, in stage units."""
+    design = samples.design
+    out = {}
+    for stage, (low, high) in inv.effect.items():
+        j = design.stage_names.index(stage)
+        mean, sd = (low + high) / 2.0, max((high - low) / (2 * Z90), 1e-12)
+        mean, var = np.full(samples.n_samples, mean), np.full(samples.n_samples, sd**2)
+        if inv.lever is not None and inv.lever in design.levers:
+            k = design.levers.index(inv.lever)
+            pop_mean = samples.params["lever_mean"][:, k] * design.sds[j]
+            pop_var = (samples.params["lever_sd"][:, k] * design.sds[j]) ** 2
+            precision = 1.0 / var + 1.0 / pop_var
+            mean = (mean / var + pop_mean / pop_var) / precision
+            var = 1.0 / precision
+        out[j] = rng.normal(mean, np.sqrt(var))
+    return out
+
+
+def _new_shock(
+    inv: Investment, samples: ChainDraws, rollout: np.ndarray, effects: dict
+) -> np.ndarray:
+    design = samples.design
+    fade = 0.0 if inv.reinforced else inv.ramp
+    e = exposure(rollout, inv.ramp, fade)
+    shock = np.zeros((len(design.stage_names), samples.n_samples, *rollout.shape))
+    for j, effect in effects.items():
+        shock[j] = effect[:, None, None] * e[None]
+    return shock
