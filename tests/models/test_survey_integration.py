@@ -157,11 +157,11 @@ def _log_integral(model, latent):
     names = [v.name for v in latent]
     logp = model.compile_logp()
     gradient = model.compile_dlogp(vars=latent)
-    negated_hessian = model.compile_d2logp(vars=latent)
-    return lambda point: _laplace(point, names, logp, gradient, negated_hessian)
+    hessian = model.compile_d2logp(vars=latent, negate_output=False)
+    return lambda point: _laplace(point, names, logp, gradient, hessian)
 
 
-def _laplace(point, names, logp, gradient, negated_hessian) -> float:
+def _laplace(point, names, logp, gradient, hessian) -> float:
     shapes = [np.shape(point[n]) for n in names]
     sizes = [int(np.prod(s)) for s in shapes]
 
@@ -173,7 +173,7 @@ def _laplace(point, names, logp, gradient, negated_hessian) -> float:
         return out
 
     z0 = np.concatenate([np.ravel(point[n]) for n in names])
-    precision = np.asarray(negated_hessian(with_values(z0)))
+    precision = -np.asarray(hessian(with_values(z0)))
     mode = z0 + np.linalg.solve(precision, gradient(with_values(z0)))
     assert np.abs(gradient(with_values(mode))).max() < 1e-6
     sign, logdet = np.linalg.slogdet(precision)
