@@ -432,3 +432,15 @@ def test_portfolio_npv_refuses_unknown_or_repeated_names_and_hand_made_results(e
     hand = hand_result(np.ones((2, 3, 4)), np.zeros((2, 4)))
     with pytest.raises(ValueError, match="simulate"):
         hand.portfolio_npv(["i0"])
+
+
+def test_stage_changes_report_every_stage_in_its_own_units(sim, exact):
+    fin = xl.Finance(horizon=10, discount_rate=0.0)
+    inv = [xl.Investment("more", intervention="coaching", units="untreated")]
+    table = xl.simulate(exact, inv, fin).stage_changes()
+    assert list(table["stage"]) == list(sim.chain.stage_names)
+    truth = sim.truth.expected_effect({"coaching": np.ones(10)}).iloc[-1]
+    np.testing.assert_allclose(table["mean"], truth.to_numpy(), atol=1e-9)
+    assert table.set_index("stage").loc["nps", "role"] == "cx"
+    assert (table["p05"] <= table["mean"] + 1e-9).all()
+    assert (table["mean"] <= table["p95"] + 1e-9).all()

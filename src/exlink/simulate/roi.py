@@ -148,7 +148,8 @@ class RoiResult:
             (probability that NPV < 0), ``cvar_05`` (mean NPV of the worst 5%
             of samples), ``cost``; the customer objective (``cx_change``,
             ``customer_change``: change of the first CX and customer stage at
-            the horizon per targeted unit), the staff objective (``ex_change``,
+            the horizon per targeted unit; :meth:`stage_changes` gives every
+            stage's), the staff objective (``ex_change``,
             ``leavers_avoided``) and cost efficiency (``net_money``, the
             expected NPV).
         """
@@ -232,6 +233,37 @@ class RoiResult:
                     }
                 )
         return pd.DataFrame(rows)
+
+    def stage_changes(self) -> pd.DataFrame:
+        """Every stage's change at the horizon's last period, per investment, in its own units.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per investment and stage: ``role``, ``mean``, ``p05``
+            and ``p95`` of the change per targeted unit against the status
+            quo, over the posterior samples.
+        """
+        last = self.stage_paths.isel({HORIZON: -1})
+        roles = {stage.name: stage.role for stage in self._stages()}
+        rows = []
+        for name in self.names:
+            for stage in last[STAGE].values:
+                draws = last.sel({INVESTMENT: name, STAGE: stage}).values
+                rows.append(
+                    {
+                        "investment": name,
+                        "stage": str(stage),
+                        "role": roles.get(str(stage), ""),
+                        "mean": float(draws.mean()),
+                        "p05": float(np.quantile(draws, 0.05)),
+                        "p95": float(np.quantile(draws, 0.95)),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def _stages(self):
+        return [] if self.simulator is None else list(self.simulator.samples.design.chain.stages)
 
     def paths(self, stage: str) -> xr.DataArray:
         """Change of one stage per targeted unit, dims ``(investment, sample, horizon)``."""
