@@ -146,3 +146,39 @@ def test_a_chosen_plan_is_valued_by_simulating_it_jointly(exact):
     independent = xl.prioritise(result, budget=2.0, must_fund=["a", "c"])
     assert independent.selected == ["a", "c"] and not independent.interacting
     assert "interact" not in repr(independent)
+
+
+def test_stage_limits_bound_the_plans_average_change(sim, exact):
+    import exlink as xl
+
+    finance = xl.Finance(horizon=12, discount_rate=0.0)
+    candidates = [
+        xl.Investment("coach_a", intervention="coaching", units=["U003"], cost_fixed=1.0),
+        xl.Investment("coach_b", intervention="coaching", units=["U006"], cost_fixed=1.0),
+        xl.Investment(
+            "redesign", intervention="complaint_redesign", units=["U001"], cost_fixed=1.0
+        ),
+    ]
+    result = xl.simulate(exact, candidates, finance)
+    nps = result.average_changes("nps")
+    # The panel-wide average: each investment's change per unit reached, over 12 units.
+    per_unit = result.stage_changes().query("stage == 'nps'").set_index("investment")["mean"]
+    np.testing.assert_allclose(nps.to_numpy(), per_unit.reindex(nps.index).to_numpy() / 12)
+    free = xl.prioritise(result, budget=1.0)
+    # NPS must rise by at least what only the redesign gives.
+    floor = float(nps["redesign"]) * 0.999
+    assert nps.drop("redesign").max() < floor, "the case needs the redesign to be the only way"
+    limited = xl.prioritise(result, budget=1.0, stage_limits={"nps": (floor, None)})
+    assert limited.selected == ["redesign"]
+    assert free.expected_npv >= limited.expected_npv
+    # Revenue may not rise at all: nothing can be funded but an empty plan.
+    nothing = xl.prioritise(result, budget=3.0, stage_limits={"revenue": (None, 0.0)})
+    assert nothing.selected == []
+    with pytest.raises(ValueError, match=r"stage_limits on 'nps'.*loosen"):
+        xl.prioritise(result, budget=1.0, stage_limits={"nps": (float(nps.sum()) * 2, None)})
+    with pytest.raises(ValueError, match="unknown stage 'npx'"):
+        xl.prioritise(result, budget=1.0, stage_limits={"npx": (0.0, None)})
+    with pytest.raises(ValueError, match="pair"):
+        xl.prioritise(result, budget=1.0, stage_limits={"nps": 2.0})
+    with pytest.raises(ValueError, match="above the high bound"):
+        xl.prioritise(result, budget=1.0, stage_limits={"nps": (2.0, 1.0)})

@@ -22,7 +22,7 @@ that joint value; where it differs from the sum, the plan says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,6 +117,7 @@ def prioritise(
     alpha: float = 0.05,
     max_loss_probability: float | None = None,
     must_fund: Sequence[str] = (),
+    stage_limits: Mapping[str, tuple[float | None, float | None]] | None = None,
 ) -> Plan:
     """The best set of investments under a budget.
 
@@ -134,12 +135,21 @@ def prioritise(
         Cap on the plan's probability of losing money, or ``None``.
     must_fund
         Investments that are always in the plan.
+    stage_limits
+        Stage -> ``(low, high)`` bounds (``None`` for none) on the plan's
+        expected change of the stage at the horizon's last period, averaged
+        over every unit of the panel, in the stage's units
+        (:meth:`~exlink.simulate.roi.RoiResult.average_changes`, added over
+        the funded investments). ``{"attrition_rate": (None, 0.0)}``:
+        attrition must not rise; ``{"nps": (2.0, None)}``: NPS up 2 points at
+        least.
 
     Returns
     -------
     Plan
     """
     values, costs, names = _problem(result)
+    limits = _stage_limits(result, stage_limits)
     budget, alpha, max_loss_probability, must_fund = _check(
         budget, costs, names, objective, alpha, max_loss_probability, must_fund
     )
@@ -152,6 +162,7 @@ def prioritise(
         alpha,
         max_loss_probability,
         [names.index(n) for n in must_fund],
+        limits,
     )
     return _plan(values, costs, names, x, budget, objective, alpha, result)
 
@@ -327,8 +338,23 @@ def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fu
     return budget, alpha, max_loss_probability, must_fund
 
 
+def _stage_limits(result: RoiResult, given) -> list[tuple[str, np.ndarray, float, float]]:
+    """Per limited stage: its name, each investment's average change, and the bounds."""
+    out = []
+    for stage, bounds in (given or {}).items():
+        where = f"stage_limits[{stage!r}]"
+        if not isinstance(bounds, tuple | list) or len(bounds) != 2:
+            raise ValueError(f"{where} must be a pair (low, high), None for no bound.")
+        low = -np.inf if bounds[0] is None else as_number(bounds[0], where, minimum=None)
+        high = np.inf if bounds[1] is None else as_number(bounds[1], where, minimum=None)
+        if low > high:
+            raise ValueError(f"{where}: the low bound {low:g} is above the high bound {high:g}.")
+        out.append((stage, result.average_changes(stage).to_numpy(float), low, high))
+    return out
+
+
 def _solve(
-    values, costs, groups, budget, objective, alpha, max_loss_probability, forced
+    values, costs, groups, budget, objective, alpha, max_loss_probability, forced, limits=()
 ) -> np.ndarray:
     """0-1 choice of investments; returns the indicator vector."""
     n_samples, n = values.shape
@@ -351,6 +377,8 @@ def _solve(
         hi.append(high)
 
     constraint(dict(enumerate(costs)), -np.inf, budget)
+    for _, change, low, high in limits:
+        constraint(dict(enumerate(change)), low, high)
     for members in groups:
         constraint(dict.fromkeys(members, 1.0), -np.inf, 1.0)
     if use_cvar:
@@ -390,7 +418,12 @@ def _solve(
         bounds=Bounds(lower, upper),
     )
     if not solution.success:
-        raise ValueError(f"no plan satisfies the constraints: {solution.message}")
+        limited = ", ".join(repr(stage) for stage, *_ in limits)
+        hint = f" (stage_limits on {limited} included)" if limited else ""
+        raise ValueError(
+            f"no plan satisfies the budget and constraints{hint}: {solution.message}. "
+            "Raise the budget or loosen a constraint."
+        )
     return np.round(solution.x[:n]).astype(float)
 
 

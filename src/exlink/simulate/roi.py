@@ -62,6 +62,8 @@ class RoiResult:
         objectives.
     model_health
         The model's health verdict when simulated.
+    n_units
+        Units in the panel, over which :meth:`average_changes` averages.
     model_converged
         Whether the model passed the health check. ``False`` only when the
         simulation was asked with ``allow_unconverged=True``; every summary,
@@ -78,6 +80,7 @@ class RoiResult:
     model_health: str = ""
     model_converged: bool = True
     simulator: PlanSimulator | None = field(default=None, repr=False)
+    n_units: int | None = None
 
     @property
     def names(self) -> list[str]:
@@ -262,6 +265,22 @@ class RoiResult:
                 )
         return pd.DataFrame(rows)
 
+    def average_changes(self, stage: str) -> pd.Series:
+        """Each investment's expected change of ``stage``, averaged over the whole panel.
+
+        The change at the horizon's last period, in the stage's units, with
+        the units an investment does not reach counting as 0. Averages over
+        the panel add up across investments that do not interact.
+        """
+        stages = list(self.stage_paths[STAGE].values)
+        if stage not in stages:
+            raise ValueError(unknown_name_message("stage", stage, stages))
+        if not self.n_units:
+            raise ValueError("average_changes needs the panel's size: run simulate() again.")
+        last = self.stage_paths.sel({STAGE: stage}).isel({HORIZON: -1}).mean(SAMPLE)
+        reached = pd.Series({name: values.sizes[UNIT] for name, values in self.unit_npv.items()})
+        return last.to_pandas().reindex(self.names) * reached.reindex(self.names) / self.n_units
+
     def _stages(self):
         return [] if self.simulator is None else list(self.simulator.samples.design.chain.stages)
 
@@ -399,6 +418,7 @@ def simulate(
         model_health=health.headline(),
         model_converged=health.converged,
         simulator=simulator,
+        n_units=model.panel.n_units,
     )
 
 
