@@ -411,6 +411,9 @@ def test_a_plan_is_valued_jointly_by_the_generators_truth(sim, exact):
         for unit, plan in plans.items()
     )
     np.testing.assert_allclose(joint.values, truth, rtol=1e-8)
+    # The same plan in another order is the same plan; its draws are not shared with the caller.
+    joint.values[:] = 0.0
+    np.testing.assert_allclose(result.portfolio_npv(["b", "a"]).values, truth, rtol=1e-8)
     npv = result.npv()
     added = npv.sel(investment="a") + npv.sel(investment="b")
     assert (joint.values < added.values - 1e-6).all(), "the overlap must not be counted twice"

@@ -64,6 +64,8 @@ class RoiResult:
         The model's health verdict when simulated.
     n_units
         Units in the panel, over which :meth:`average_changes` averages.
+    stage_roles
+        Stage name -> its role (``ex``, ``cx``, ``customer``, ``financial``).
     model_converged
         Whether the model passed the health check. ``False`` only when the
         simulation was asked with ``allow_unconverged=True``; every summary,
@@ -81,6 +83,8 @@ class RoiResult:
     model_converged: bool = True
     simulator: PlanSimulator | None = field(default=None, repr=False)
     n_units: int | None = None
+    stage_roles: dict[str, str] = field(default_factory=dict)
+    _joint: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def names(self) -> list[str]:
@@ -124,9 +128,11 @@ class RoiResult:
                 "portfolio_npv needs the simulation itself: this result was not made by "
                 "simulate() in this session. Run xl.simulate(model, investments, finance) again."
             )
-        chosen = [inv for inv in self.investments if inv.name in names]
-        net = self.simulator.run(chosen).net()
-        out = xr.DataArray((net * discount).sum(axis=-1), dims=SAMPLE, name="npv")
+        key = tuple(sorted(names))
+        if key not in self._joint:
+            chosen = [inv for inv in self.investments if inv.name in names]
+            self._joint[key] = (self.simulator.run(chosen).net() * discount).sum(axis=-1)
+        out = xr.DataArray(self._joint[key].copy(), dims=SAMPLE, name="npv")
         out.attrs.update(currency=self.finance.currency, baseline="status quo")
         return out
 
@@ -248,7 +254,6 @@ class RoiResult:
             quo, over the posterior samples.
         """
         last = self.stage_paths.isel({HORIZON: -1})
-        roles = {stage.name: stage.role for stage in self._stages()}
         rows = []
         for name in self.names:
             for stage in last[STAGE].values:
@@ -257,7 +262,7 @@ class RoiResult:
                     {
                         "investment": name,
                         "stage": str(stage),
-                        "role": roles.get(str(stage), ""),
+                        "role": self.stage_roles.get(str(stage), ""),
                         "mean": float(draws.mean()),
                         "p05": float(np.quantile(draws, 0.05)),
                         "p95": float(np.quantile(draws, 0.95)),
@@ -280,9 +285,6 @@ class RoiResult:
         last = self.stage_paths.sel({STAGE: stage}).isel({HORIZON: -1}).mean(SAMPLE)
         reached = pd.Series({name: values.sizes[UNIT] for name, values in self.unit_npv.items()})
         return last.to_pandas().reindex(self.names) * reached.reindex(self.names) / self.n_units
-
-    def _stages(self):
-        return [] if self.simulator is None else list(self.simulator.samples.design.chain.stages)
 
     def paths(self, stage: str) -> xr.DataArray:
         """Change of one stage per targeted unit, dims ``(investment, sample, horizon)``."""
@@ -419,6 +421,7 @@ def simulate(
         model_converged=health.converged,
         simulator=simulator,
         n_units=model.panel.n_units,
+        stage_roles={stage.name: stage.role for stage in model.chain.stages},
     )
 
 
