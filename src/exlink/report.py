@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 from exlink import __version__, plotting
 from exlink._paths import check_output_file, write_text_atomically
+from exlink.simulate.information import value_of_information
 from exlink.simulate.portfolio import UNCONVERGED_NOTE, Plan, efficient_frontier
 
 if TYPE_CHECKING:
@@ -174,14 +175,21 @@ def write_html(
             "leavers_avoided",
         ]
     ]
+    definitions = "; ".join(
+        f"{column}: {words}" for column, words in summary.attrs["objectives"].items()
+    )
     parts += _section(
         "investments",
         "Investments and the three objectives",
         [
-            "<p>Customer: change of CX and customer stages at the horizon, per targeted unit "
-            f"({html.escape(', '.join(f'{k}: {v}' for k, v in summary.attrs['stages'].items()))}). "
-            "Staff: change of EX and leavers avoided. Cost efficiency: net present value "
-            f"({html.escape(result.finance.currency)}).</p>",
+            "<p>Baseline: the status quo. Every figure is the difference an investment "
+            "makes against the business going on as the data leave it: historical "
+            "rollouts continue at their last level, still ramping or fading. A unit "
+            "already fully treated gains nothing from more of the same intervention.</p>",
+            "<p>Customer and staff objectives: change at the horizon per targeted unit "
+            f"({html.escape(definitions)}); staff also leavers avoided. Cost efficiency: "
+            f"net present value ({html.escape(result.finance.currency)}), discounted to the "
+            "first simulated period.</p>",
             _table(objectives),
             _figure(plotting.npv_ranking(result), "npv_ranking"),
             _figure(plotting.npv_distribution(result), "npv_distribution"),
@@ -194,11 +202,23 @@ def write_html(
     else:
         budgets = sorted({plan.budget * f for f in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)})
         frontier = efficient_frontier(result, budgets, plan.objective)
+        information = value_of_information(result, plan.budget)
         plan_html = [
+            "<p>A plan is valued by simulating its investments together on the same "
+            "posterior samples, against the status quo. Where they reach the same units, "
+            "act through a curved link or raise the same intervention, that is not the sum "
+            "of their separate values, and the plan is chosen on the joint values.</p>",
             f"<pre>{html.escape(repr(plan))}</pre>",
             _table(plan.table),
             _figure(plotting.frontier(frontier), "frontier"),
             _table(frontier, index=False),
+            "<p>Value of information, under the same budget. EVPI is how much more the "
+            "best plan would be worth, on average, if every uncertain quantity were known "
+            "before deciding: no pilot or study can be worth more. An investment's EVPPI "
+            "is what learning its return alone would be worth; a pilot pays when its "
+            "EVPPI exceeds its cost.</p>",
+            f"<pre>{html.escape(repr(information))}</pre>",
+            _table(information.per_investment[["evppi", "expected_npv", "cost"]]),
         ]
     parts += _section("plan", "Recommended plan", plan_html)
 

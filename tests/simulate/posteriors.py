@@ -8,12 +8,18 @@ from exlink.dims import HORIZON, INVESTMENT
 from exlink.simulate.roi import SAMPLE, RoiResult
 
 
-def true_posterior(sim, n_samples: int = 4, chains: int = 2) -> xl.ChainModel:
+def true_posterior(
+    sim, n_samples: int = 4, chains: int = 2, spread: float = 0.0, seed: int = 0
+) -> xl.ChainModel:
     """A model whose 'posterior' holds the generator's true parameters in every sample.
 
     A point mass at the truth: with two or more chains it passes the health
     check (nothing varies, so nothing fails); with one chain it does not.
+    With ``spread``, every link and effect is scaled per sample by
+    ``1 + spread * N(0, 1)``: a posterior with uncertainty around the truth
+    (its health is not checked by the tests that use it).
     """
+    rng = np.random.default_rng(seed)
     model = xl.ChainModel(sim.chain).build(sim.panel())
     design = model._design
     truth = sim.truth
@@ -31,13 +37,20 @@ def true_posterior(sim, n_samples: int = 4, chains: int = 2) -> xl.ChainModel:
     ramps = [truth.interventions[name].ramp_rate for name in design.coords()["ramped"]]
     fades = [truth.interventions[name].fade_rate for name in design.coords()["fading"]]
     levers = design.levers
+    curved = [
+        (lk, t) for lk, t in zip(truth.links, design.links, strict=True) if t.form != "linear"
+    ]
+    references = [
+        (lk.reference - design.means[t.source]) / design.sds[t.source] for lk, t in curved
+    ]
+    curvatures = [lk.scale / design.sds[t.source] for lk, t in curved]
 
-    def const(values, dim):
+    def const(values, dim, jitter=False):
         values = np.asarray(values, dtype=float)
-        return xr.DataArray(
-            np.broadcast_to(values, (chains, n_samples, len(values))).copy(),
-            dims=("chain", "draw", dim),
-        )
+        out = np.broadcast_to(values, (chains, n_samples, len(values))).copy()
+        if jitter and spread:
+            out *= 1.0 + spread * rng.standard_normal(out.shape)
+        return xr.DataArray(out, dims=("chain", "draw", dim))
 
     beta_original = [lk.coef for lk in truth.links]
     gamma_original = [g * design.sds[e.target] for g, e in zip(gamma, design.effects, strict=True)]
@@ -46,12 +59,20 @@ def true_posterior(sim, n_samples: int = 4, chains: int = 2) -> xl.ChainModel:
         "gamma": (gamma_original, "effect"),
         "beta_std": (beta, "link"),
         "gamma_std": (gamma, "effect"),
+        "reference_std": (references, "nonlinear_link"),
+        "curvature_std": (curvatures, "nonlinear_link"),
         "ramp_std": (ramps, "ramped"),
         "fade_std": (fades, "fading"),
         "lever_mean_std": ([0.5] * len(levers), "lever"),
         "lever_sd_std": ([0.2] * len(levers), "lever"),
     }
-    posterior = xr.Dataset({name: const(v, dim) for name, (v, dim) in groups.items() if len(v)})
+    posterior = xr.Dataset(
+        {
+            name: const(v, dim, jitter=name in ("beta_std", "gamma_std"))
+            for name, (v, dim) in groups.items()
+            if len(v)
+        }
+    )
     model.idata = xr.DataTree.from_dict({"/posterior": posterior})
     return model
 

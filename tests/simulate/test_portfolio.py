@@ -108,25 +108,6 @@ def test_frontier_grows_with_budget():
     assert low.loc[0, "selected"] == "" and low.loc[0, "expected_npv"] == 0
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_value_of_information_is_never_negative(seed):
-    result, npv, costs = random_result(seed)
-    info = xl.value_of_information(result, budget=costs.sum() / 2)
-    assert info.overall >= 0 and (info.per_investment["evpi"] >= 0).all()
-    plain = xl.value_of_information(result)
-    expected = np.maximum(npv, 0).sum(axis=1).mean() - np.maximum(npv.mean(0), 0).sum()
-    assert plain.overall == pytest.approx(expected)
-
-
-def test_value_of_information_is_zero_without_uncertainty():
-    result, _, costs = random_result(3)
-    result.flows["net"][:] = result.flows["net"].isel(sample=0)
-    info = xl.value_of_information(result, budget=costs.sum() / 2)
-    assert info.overall == pytest.approx(0.0, abs=1e-9)
-    assert (info.per_investment["evpi"] == 0).all()
-    assert info.pilot_first is None
-
-
 def test_a_chosen_plan_is_valued_by_simulating_it_jointly(exact):
     import exlink as xl
 

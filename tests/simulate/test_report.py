@@ -68,6 +68,15 @@ def test_content_speaks_of_this_model(page):
     assert "discount_rate" in text and "leavers_avoided" in text
 
 
+def test_the_report_says_what_the_money_figures_mean(page):
+    text, *_ = page
+    assert "Baseline: the status quo" in text
+    assert "valued by simulating its investments together" in text
+    assert "EVPI is how much more" in text and "Value of information (budget" in text
+    # The objectives' definitions are stated: this chain has one stage per role.
+    assert "cx_change: change of nps" in text and "ex_change: change of engagement" in text
+
+
 def test_a_report_on_an_unconverged_model_says_so_at_the_top(sim, tmp_path):
     model = true_posterior(sim, chains=1)
     investments = [xl.Investment("rollout", intervention="coaching", cost_upfront=2.0)]

@@ -433,8 +433,10 @@ def test_portfolio_npv_refuses_unknown_or_repeated_names_and_hand_made_results(e
     with pytest.raises(ValueError, match="at most once"):
         result.portfolio_npv(["a", "a"])
     hand = hand_result(np.ones((2, 3, 4)), np.zeros((2, 4)))
+    # One investment is its own value; a plan of two needs the simulation itself.
+    np.testing.assert_allclose(hand.portfolio_npv(["i0"]), hand.npv().sel(investment="i0"))
     with pytest.raises(ValueError, match="simulate"):
-        hand.portfolio_npv(["i0"])
+        hand.portfolio_npv(["i0", "i1"])
 
 
 def test_stage_changes_report_every_stage_in_its_own_units(sim, exact):

@@ -174,3 +174,49 @@ def test_report_command_writes_one_html_file(folder):
     text = (folder / "report.html").read_text()
     assert "<title>Branch plan</title>" in text and "id='plan'" in text
     assert "Wrote" in result.stdout
+
+
+LIMITED = GOOD.replace(
+    "objective: expected_npv\n",
+    "objective: expected_npv\n"
+    "stage_limits:\n  nps: [0.0, null]\n  revenue: [null, 1000000000]\n"
+    "objectives:\n  cx: nps\n  ex: {engagement: 1.0}\n",
+)
+
+
+def scenario_run(folder, text):
+    import exlink as xl
+    from exlink.simulate.scenario import run_scenario
+
+    (folder / "limited.yaml").write_text(text)
+    scenario = read_scenario(folder / "limited.yaml")
+    return scenario, run_scenario(scenario, xl.ChainModel.load(folder / "model.nc"))
+
+
+def test_stage_limits_and_objectives_are_read_and_used(folder):
+    scenario, done = scenario_run(folder, LIMITED)
+    assert scenario.stage_limits == {"nps": (0.0, None), "revenue": (None, 1.0e9)}
+    assert scenario.objectives == {"cx": "nps", "ex": {"engagement": 1.0}}
+    assert done.result.objectives["cx"] == {"nps": 1.0}
+    assert done.result.objectives["ex"] == {"engagement": 1.0}
+    assert done.result.portfolio_average_changes(done.plan.selected)["nps"] >= 0.0
+    # A floor no plan reaches is refused at its own line.
+    with pytest.raises(ScenarioError, match=r"line 6 \(stage_limits\).*no plan"):
+        scenario_run(folder, LIMITED.replace("nps: [0.0, null]", "nps: [1000000, null]"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("nps: [0.0, null]", "npx: [0.0, null]", r"line 7 \(stage_limits.npx\).*unknown stage"),
+        ("nps: [0.0, null]", "nps: 2.0", r"line 7 \(stage_limits.nps\).*\[low, high\]"),
+        ("nps: [0.0, null]", "nps: [low, null]", r"line 7 \(stage_limits.nps\).*number"),
+        ("cx: nps", "cx: npx", r"line 10 \(objectives.cx\).*unknown stage 'npx'"),
+        ("cx: nps", "staff: nps", r"line 10 \(objectives.staff\).*unknown role"),
+        ("cx: nps", "cx: [nps]", r"line 10 \(objectives.cx\).*stage name or a mapping"),
+    ],
+)
+def test_bad_stage_limits_and_objectives_name_their_line(folder, old, new, words):
+    assert old in LIMITED
+    with pytest.raises(ScenarioError, match=words):
+        scenario_run(folder, LIMITED.replace(old, new, 1))

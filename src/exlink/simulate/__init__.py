@@ -1,13 +1,8 @@
 """Backend-light mathematics on posterior draws: propagation, returns, portfolios."""
 
+from exlink.simulate.information import InformationValue, value_of_information
 from exlink.simulate.investments import Finance, Investment
-from exlink.simulate.portfolio import (
-    InformationValue,
-    Plan,
-    efficient_frontier,
-    prioritise,
-    value_of_information,
-)
+from exlink.simulate.portfolio import Plan, efficient_frontier, prioritise
 from exlink.simulate.roi import RoiResult, simulate
 
 __all__ = [

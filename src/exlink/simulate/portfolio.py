@@ -1,8 +1,7 @@
-"""Which investments to fund: exact selection under a budget, frontier, value of information.
+"""Which investments to fund: exact selection under a budget, and the frontier.
 
 Selection is a 0-1 programme solved exactly by :func:`scipy.optimize.milp`
-over the joint posterior samples of every investment's NPV, so investments that
-share links, and whose returns are therefore correlated, are valued together:
+over the joint posterior samples of the plans' NPVs:
 
 - ``"expected_npv"``: maximise the expected NPV of the plan;
 - ``"cvar"``: maximise the plan's CVaR (the mean NPV of its worst ``alpha``
@@ -11,13 +10,17 @@ share links, and whose returns are therefore correlated, are valued together:
   most that share of samples (one binary indicator per sample).
 
 Constraints: total cost within the budget, at most one investment of each
-``Investment.group``, and ``must_fund`` investments always in.
+``Investment.group``, ``must_fund`` investments always in, and bounds on the
+plan's average change of any stage (``stage_limits``).
 
-The programme is exact where investments do not interact (they reach
-different units, or act on stages and interventions apart through linear
-links): a plan is then worth the sum of its investments. The chosen plan is
-always checked by simulating its investments together, and the plan reports
-that joint value; where it differs from the sum, the plan says so.
+Plans are valued jointly (:mod:`exlink.simulate.plan_values`). Investments
+that do not interact are worth their sum. Interacting ones are valued on
+every combination simulated together, so the choice is exact for any
+interaction as long as no more than
+:data:`~exlink.simulate.plan_values.MAX_ENUMERATED` investments interact with
+one another; beyond that only pairwise interactions enter and the plan says
+so (``Plan.exact``). The chosen plan is always valued by simulating its
+investments together.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from exlink._names import unknown_name_message
 from exlink._values import as_number
-from exlink.dims import INVESTMENT
+from exlink.dims import INVESTMENT, STAGE
+from exlink.simulate.plan_values import PlanValues, plan_values
 from exlink.simulate.roi import SAMPLE, RoiResult
 
 OBJECTIVES = ("expected_npv", "cvar")
@@ -58,10 +62,14 @@ class Plan:
         with the funded investments simulated together
         (:meth:`~exlink.simulate.roi.RoiResult.portfolio_npv`).
     separate_npv
-        The sum of the funded investments' separate expected NPVs: what the
-        selection maximised. Where it differs from ``expected_npv`` the
-        investments interact (:attr:`interacting`), and the selection is
-        exact only for independent investments.
+        The sum of the funded investments' separate expected NPVs. Where it
+        differs from ``expected_npv`` the investments interact
+        (:attr:`interacting`).
+    exact
+        Whether the selection was made on exact joint values. False only
+        when a cluster of interacting investments had more than
+        :data:`~exlink.simulate.plan_values.MAX_ENUMERATED` members and only
+        their pairwise interactions were modelled.
     objective
         What was optimised.
     table
@@ -82,6 +90,7 @@ class Plan:
     table: pd.DataFrame
     model_converged: bool = True
     separate_npv: float | None = None
+    exact: bool = True
 
     @property
     def interacting(self) -> bool:
@@ -103,8 +112,13 @@ class Plan:
                 f"\n  Simulated together, the funded investments are worth "
                 f"{self.expected_npv:,.0f}, against {self.separate_npv:,.0f} for the sum of "
                 "their separate values: they interact (shared units, stages or "
-                "intervention), and the selection, made on separate values, may not be "
-                "the best plan."
+                "intervention), and the plan was chosen on their joint values."
+            )
+        if not self.exact:
+            text += (
+                "\n  Too many investments interact to value every combination: the choice "
+                "modelled pairwise interactions only and may miss the best plan where "
+                "three or more interact at once."
             )
         return text
 
@@ -153,18 +167,20 @@ def prioritise(
     budget, alpha, max_loss_probability, must_fund = _check(
         budget, costs, names, objective, alpha, max_loss_probability, must_fund
     )
+    groups = _groups(result)
+    problem = plan_values(result, [stage for stage, *_ in limits], groups)
     x = _solve(
-        values,
+        problem,
         costs,
-        _groups(result),
+        groups,
         budget,
         objective,
         alpha,
         max_loss_probability,
         [names.index(n) for n in must_fund],
         limits,
-    )
-    return _plan(values, costs, names, x, budget, objective, alpha, result)
+    )[: len(names)]
+    return _plan(values, costs, names, x, budget, objective, alpha, result, problem.exact)
 
 
 def efficient_frontier(
@@ -208,83 +224,6 @@ def efficient_frontier(
             }
         )
     return pd.DataFrame(rows).assign(model_converged=result.model_converged)
-
-
-@dataclass
-class InformationValue:
-    """Expected value of perfect information.
-
-    Attributes
-    ----------
-    overall
-        How much more the best plan would be worth, on average, if every NPV
-        were known before deciding.
-    per_investment
-        For each investment: the value of learning its NPV alone before
-        deciding whether to fund it (``evpi``), its expected NPV and cost.
-    pilot_first
-        The investment whose uncertainty is worth most to resolve (with a
-        pilot, say), or ``None`` when no uncertainty is worth anything.
-    model_converged
-        False when computed on a model that had not converged.
-    """
-
-    overall: float
-    per_investment: pd.DataFrame
-    pilot_first: str | None
-    model_converged: bool = True
-
-    def __repr__(self) -> str:
-        advice = (
-            f"resolve {self.pilot_first!r} first (a pilot is worth up to "
-            f"{self.per_investment.loc[self.pilot_first, 'evpi']:,.0f})"
-            if self.pilot_first
-            else "no uncertainty changes the decision"
-        )
-        warning = "" if self.model_converged else f"{UNCONVERGED_NOTE}\n"
-        return f"{warning}Expected value of perfect information: {self.overall:,.0f}; {advice}."
-
-
-def value_of_information(result: RoiResult, budget: float | None = None) -> InformationValue:
-    """Expected value of perfect information, overall and per investment.
-
-    Parameters
-    ----------
-    result
-        Simulated investments.
-    budget
-        With a budget, the overall value compares the best plan per sample
-        with the best plan on average; without, each investment is funded
-        if and only if it pays.
-
-    Returns
-    -------
-    InformationValue
-    """
-    values, costs, names = _problem(result)
-    per = np.maximum(values, 0).mean(axis=0) - np.maximum(values.mean(axis=0), 0)
-    if budget is None:
-        overall = float(
-            np.maximum(values, 0).sum(axis=1).mean() - np.maximum(values.mean(0), 0).sum()
-        )
-    else:
-        _check(budget, costs, names, "expected_npv", 0.05, None, ())
-        groups = _groups(result)
-        best_mean = values.mean(axis=0) @ _solve(
-            values, costs, groups, budget, "expected_npv", 0.05, None, []
-        )
-        per_sample = [
-            row @ _solve(row[None, :], costs, groups, budget, "expected_npv", 0.05, None, [])
-            for row in values
-        ]
-        overall = float(np.mean(per_sample) - best_mean)
-    overall = max(overall, 0.0)
-    table = pd.DataFrame(
-        {"evpi": np.maximum(per, 0.0), "expected_npv": values.mean(axis=0), "cost": costs},
-        index=pd.Index(names, name="investment"),
-    )
-    pilot = table["evpi"].idxmax() if table["evpi"].max() > 0 else None
-    return InformationValue(overall, table, pilot, result.model_converged)
 
 
 # -- internals -----------------------------------------------------------------------------
@@ -338,8 +277,8 @@ def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fu
     return budget, alpha, max_loss_probability, must_fund
 
 
-def _stage_limits(result: RoiResult, given) -> list[tuple[str, np.ndarray, float, float]]:
-    """Per limited stage: its name, each investment's average change, and the bounds."""
+def _stage_limits(result: RoiResult, given) -> list[tuple[str, float, float]]:
+    """Per limited stage: its name and the bounds."""
     out = []
     for stage, bounds in (given or {}).items():
         where = f"stage_limits[{stage!r}]"
@@ -349,22 +288,39 @@ def _stage_limits(result: RoiResult, given) -> list[tuple[str, np.ndarray, float
         high = np.inf if bounds[1] is None else as_number(bounds[1], where, minimum=None)
         if low > high:
             raise ValueError(f"{where}: the low bound {low:g} is above the high bound {high:g}.")
-        out.append((stage, result.average_changes(stage).to_numpy(float), low, high))
+        stages = [str(s) for s in result.stage_paths[STAGE].values]
+        if stage not in stages:
+            raise ValueError(f"{where}: " + unknown_name_message("stage", stage, stages))
+        out.append((stage, low, high))
     return out
 
 
 def _solve(
-    values, costs, groups, budget, objective, alpha, max_loss_probability, forced, limits=()
+    problem: PlanValues,
+    costs,
+    groups,
+    budget,
+    objective,
+    alpha,
+    max_loss_probability,
+    forced,
+    limits=(),
+    values: np.ndarray | None = None,
 ) -> np.ndarray:
-    """0-1 choice of investments; returns the indicator vector."""
-    n_samples, n = values.shape
+    """0-1 choice of the programme's columns; returns them (investments' indicators first).
+
+    ``values`` replaces the problem's value per sample (``(samples,
+    columns)``), for value of information.
+    """
+    values = problem.values if values is None else values
+    n_samples, k = values.shape
     use_cvar = objective == "cvar"
     use_cap = max_loss_probability is not None
-    n_vars = n + (1 + n_samples if use_cvar else 0) + (n_samples if use_cap else 0)
+    n_vars = k + (1 + n_samples if use_cvar else 0) + (n_samples if use_cap else 0)
     c = np.zeros(n_vars)
     lower, upper = np.zeros(n_vars), np.ones(n_vars)
     integrality = np.zeros(n_vars)
-    integrality[:n] = 1
+    integrality[:k] = 1
     lower[forced] = 1
     rows, lo, hi = [], [], []
 
@@ -377,31 +333,33 @@ def _solve(
         hi.append(high)
 
     constraint(dict(enumerate(costs)), -np.inf, budget)
-    for _, change, low, high in limits:
+    for (_, low, high), change in zip(limits, problem.changes, strict=True):
         constraint(dict(enumerate(change)), low, high)
     for members in groups:
         constraint(dict.fromkeys(members, 1.0), -np.inf, 1.0)
+    for tie in problem.constraints:
+        constraint(tie.coefficients, tie.low, tie.high)
     if use_cvar:
-        t, u = n, n + 1
+        t, u = k, k + 1
         c[t] = -1.0
         c[u : u + n_samples] = 1.0 / (alpha * n_samples)
         lower[t], upper[t] = -np.inf, np.inf
         upper[u : u + n_samples] = np.inf
         block = np.zeros((n_samples, n_vars))
-        block[:, :n] = values
+        block[:, :k] = values
         block[:, t] = -1.0
         block[np.arange(n_samples), u + np.arange(n_samples)] = 1.0
         rows.extend(block)
         lo.extend([0.0] * n_samples)
         hi.extend([np.inf] * n_samples)
     else:
-        c[:n] = -values.mean(axis=0)
+        c[:k] = -values.mean(axis=0)
     if use_cap:
         y = n_vars - n_samples
         integrality[y:] = 1
         big = np.maximum(-values, 0).sum(axis=1) + 1.0
         block = np.zeros((n_samples, n_vars))
-        block[:, :n] = values
+        block[:, :k] = values
         block[np.arange(n_samples), y + np.arange(n_samples)] = big
         rows.extend(block)
         lo.extend([0.0] * n_samples)
@@ -424,10 +382,12 @@ def _solve(
             f"no plan satisfies the budget and constraints{hint}: {solution.message}. "
             "Raise the budget or loosen a constraint."
         )
-    return np.round(solution.x[:n]).astype(float)
+    return np.round(solution.x[:k]).astype(float)
 
 
-def _plan(values, costs, names, x, budget, objective, alpha, result: RoiResult) -> Plan:
+def _plan(
+    values, costs, names, x, budget, objective, alpha, result: RoiResult, exact: bool = True
+) -> Plan:
     """The plan of the selection ``x``, its value checked by simulating it jointly."""
     converged = result.model_converged
     selected = [name for name, chosen in zip(names, x, strict=True) if chosen > 0.5]
@@ -456,4 +416,5 @@ def _plan(values, costs, names, x, budget, objective, alpha, result: RoiResult) 
         table=table,
         model_converged=converged,
         separate_npv=float(separate.mean()),
+        exact=exact,
     )

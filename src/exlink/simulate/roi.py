@@ -10,7 +10,7 @@ investment's costs are subtracted and the net cash flow discounted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,12 @@ from exlink.selection import select_units
 from exlink.simulate.forward import ChainDraws
 from exlink.simulate.investments import Finance, Investment
 from exlink.simulate.money import PERIODS_PER_YEAR, MoneySetup
+from exlink.simulate.objectives import (
+    OBJECTIVE_ROLES,
+    describe_objective,
+    objective_value,
+    objective_weights,
+)
 from exlink.simulate.plans import PlanSimulator
 
 if TYPE_CHECKING:
@@ -66,6 +72,12 @@ class RoiResult:
         Units in the panel, over which :meth:`average_changes` averages.
     stage_roles
         Stage name -> its role (``ex``, ``cx``, ``customer``, ``financial``).
+    objectives
+        Role -> stage -> weight: the definition of each ``{role}_change``
+        column of :meth:`summary` (see :mod:`exlink.simulate.objectives`).
+    stage_sds
+        Each stage's standard deviation over the panel, in its units: the
+        scale of a weighted objective index.
     model_converged
         Whether the model passed the health check. ``False`` only when the
         simulation was asked with ``allow_unconverged=True``; every summary,
@@ -84,7 +96,11 @@ class RoiResult:
     simulator: PlanSimulator | None = field(default=None, repr=False)
     n_units: int | None = None
     stage_roles: dict[str, str] = field(default_factory=dict)
-    _joint: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    objectives: dict[str, dict[str, float]] = field(default_factory=dict)
+    stage_sds: dict[str, float] = field(default_factory=dict)
+    _joint: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def names(self) -> list[str]:
@@ -114,27 +130,66 @@ class RoiResult:
             Dims ``(sample,)``, in the finance's currency, discounted to the
             first simulated period.
         """
+        npv, _ = self._joint_outcome(names)
+        out = xr.DataArray(npv.copy(), dims=SAMPLE, name="npv")
+        out.attrs.update(currency=self.finance.currency, baseline="status quo")
+        return out
+
+    def portfolio_average_changes(self, names: Sequence[str]) -> pd.Series:
+        """Expected change of every stage when the named investments are funded together.
+
+        The change at the horizon's last period against the status quo, in
+        each stage's units, averaged over every unit of the panel (units no
+        investment reaches count as 0): the joint counterpart of
+        :meth:`average_changes`, and what ``stage_limits`` of
+        :func:`~exlink.simulate.portfolio.prioritise` bound.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by stage.
+        """
+        _, changes = self._joint_outcome(names)
+        stages = [str(s) for s in self.stage_paths[STAGE].values]
+        return pd.Series(changes.copy(), index=pd.Index(stages, name=STAGE), name="change")
+
+    def _joint_outcome(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """NPV draws and panel-average stage changes of funding ``names`` together (cached)."""
         names = list(names)
         for name in names:
             if name not in self.names:
                 raise ValueError(unknown_name_message("investment", name, self.names))
         if len(set(names)) != len(names):
-            raise ValueError(f"portfolio_npv: each investment at most once, got {names}.")
-        discount = self.flows["discount"].values
+            raise ValueError(f"each investment at most once in a plan, got {names}.")
+        n_stages = self.stage_paths.sizes[STAGE]
         if not names:
-            return xr.DataArray(np.zeros(self.flows.sizes[SAMPLE]), dims=SAMPLE, name="npv")
-        if self.simulator is None:
-            raise ValueError(
-                "portfolio_npv needs the simulation itself: this result was not made by "
-                "simulate() in this session. Run xl.simulate(model, investments, finance) again."
-            )
+            return np.zeros(self.flows.sizes[SAMPLE]), np.zeros(n_stages)
         key = tuple(sorted(names))
-        if key not in self._joint:
+        if key in self._joint:
+            return self._joint[key]
+        if len(names) == 1 or self.simulator is None:
+            if len(names) > 1:
+                raise ValueError(
+                    "a plan's joint value needs the simulation itself: this result was not "
+                    "made by simulate() in this session. Run xl.simulate(model, investments, "
+                    "finance) again."
+                )
+            npv = self.npv().sel({INVESTMENT: names[0]}).values
+            changes = self._single_averages(names[0])
+        else:
+            discount = self.flows["discount"].values
             chosen = [inv for inv in self.investments if inv.name in names]
-            self._joint[key] = (self.simulator.run(chosen).net() * discount).sum(axis=-1)
-        out = xr.DataArray(self._joint[key].copy(), dims=SAMPLE, name="npv")
-        out.attrs.update(currency=self.finance.currency, baseline="status quo")
-        return out
+            outcome = self.simulator.run(chosen)
+            npv = (outcome.net() * discount).sum(axis=-1)
+            changes = outcome.stage_sum[:, :, -1].mean(axis=1) / (self.n_units or 1)
+        self._joint[key] = (npv, changes)
+        return npv, changes
+
+    def _single_averages(self, name: str) -> np.ndarray:
+        last = self.stage_paths.sel({INVESTMENT: name}).isel({HORIZON: -1}).mean(SAMPLE).values
+        if name not in self.unit_npv or not self.n_units:
+            return np.zeros_like(last)
+        return last * self.unit_npv[name].sizes[UNIT] / self.n_units
 
     def present_cost(self) -> xr.DataArray:
         """Present value of each investment's costs."""
@@ -156,11 +211,13 @@ class RoiResult:
             turns positive; NaN if not within the horizon), ``p_loss``
             (probability that NPV < 0), ``cvar_05`` (mean NPV of the worst 5%
             of samples), ``cost``; the customer objective (``cx_change``,
-            ``customer_change``: change of the first CX and customer stage at
-            the horizon per targeted unit; :meth:`stage_changes` gives every
-            stage's), the staff objective (``ex_change``,
+            ``customer_change``), the staff objective (``ex_change``,
             ``leavers_avoided``) and cost efficiency (``net_money``, the
-            expected NPV).
+            expected NPV). Each ``{role}_change`` is the expected change at
+            the horizon per targeted unit of the role's stage, or a weighted
+            index of its stages, as :attr:`objectives` defines and
+            ``attrs["objectives"]`` states in words;
+            :meth:`stage_changes` gives every stage's change.
         """
         npv = self.npv()
         present_cost = self.present_cost()
@@ -169,6 +226,7 @@ class RoiResult:
         cumulative = (self.flows["net"] * self.flows["discount"]).mean(SAMPLE).cumsum(HORIZON)
         rows = []
         last = self.stage_paths.isel({HORIZON: -1}).mean(SAMPLE)
+        objectives = self.objectives or {role: {stage: 1.0} for role, stage in self.roles.items()}
         for name in self.names:
             values = npv.sel({INVESTMENT: name}).values
             worst = np.sort(values)[: max(1, int(np.ceil(0.05 * len(values))))]
@@ -185,19 +243,21 @@ class RoiResult:
                 "cvar_05": worst.mean(),
                 "cost": float(total_cost[name]),
             }
-            for role, column in (
-                ("cx", "cx_change"),
-                ("customer", "customer_change"),
-                ("ex", "ex_change"),
-            ):
-                stage = self.roles.get(role)
-                row[column] = float(last.sel({INVESTMENT: name, STAGE: stage})) if stage else np.nan
+            changes = last.sel({INVESTMENT: name}).to_pandas()
+            for role in OBJECTIVE_ROLES:
+                weights = objectives.get(role)
+                row[f"{role}_change"] = (
+                    float(objective_value(weights, changes, self.stage_sds)) if weights else np.nan
+                )
             row["leavers_avoided"] = float(self.leavers.sel({INVESTMENT: name}).mean())
             row["net_money"] = row["npv_mean"]
             row["model_converged"] = self.model_converged
             rows.append(row)
         table = pd.DataFrame(rows).set_index("investment")
         table.attrs["stages"] = dict(self.roles)
+        table.attrs["objectives"] = {
+            f"{role}_change": describe_objective(weights) for role, weights in objectives.items()
+        }
         table.attrs["currency"] = self.finance.currency
         return table
 
@@ -302,6 +362,7 @@ def simulate(
     draws: int | None = 1000,
     random_seed: int | None = None,
     allow_unconverged: bool = False,
+    objectives: Mapping[str, str | Mapping[str, float]] | None = None,
 ) -> RoiResult:
     """Simulate the return of candidate investments through a fitted chain model.
 
@@ -322,6 +383,12 @@ def simulate(
         (:meth:`~exlink.models.chain.ChainModel.diagnostics`). The result is
         marked (``RoiResult.model_converged`` is false) and so are its
         summaries, plans, files and report.
+    objectives
+        Role (``cx``, ``customer``, ``ex``) -> the stage that sums up the
+        role's objective (``{"cx": "nps"}``), or weights of an index over
+        several stages (``{"ex": {"engagement": 0.5, "enablement": 0.5}}``).
+        Roles left out weigh all their stages equally; see
+        :mod:`exlink.simulate.objectives`.
 
     Returns
     -------
@@ -339,6 +406,7 @@ def simulate(
         When the model has not converged and ``allow_unconverged`` is true.
     """
     design = model._require_design()
+    weights = objective_weights(model.chain, objectives)
     health = model.diagnostics()
     require_convergence(health, "Simulating investments", allow_unconverged)
     posterior = thin(model._require_idata().posterior.to_dataset(), draws)
@@ -422,6 +490,8 @@ def simulate(
         simulator=simulator,
         n_units=model.panel.n_units,
         stage_roles={stage.name: stage.role for stage in model.chain.stages},
+        objectives=weights,
+        stage_sds=dict(zip(design.stage_names, map(float, design.sds), strict=True)),
     )
 
 

@@ -9,6 +9,12 @@ Example::
     objective: expected_npv         # or cvar (optional)
     max_loss_probability: 0.1       # optional
     must_fund: [coaching_rollout]   # optional
+    stage_limits:                   # optional: bounds on the plan's average change
+      attrition_rate: [null, 0.0]   #   attrition must not rise
+      nps: [2.0, null]              #   NPS up 2 points at least
+    objectives:                     # optional: what cx_change, ex_change... sum up
+      cx: nps
+      ex: {engagement: 0.5, enablement: 0.5}
     finance:
       horizon: 36
       discount_rate: 0.08
@@ -47,6 +53,7 @@ from exlink._values import as_count, as_number
 from exlink._yaml import yaml_error_message
 from exlink.models.diagnostics import ConvergenceError
 from exlink.simulate.investments import Finance, Investment
+from exlink.simulate.objectives import objective_weights
 from exlink.simulate.portfolio import OBJECTIVES, prioritise
 
 SCENARIO_KEYS = (
@@ -60,6 +67,8 @@ SCENARIO_KEYS = (
     "finance",
     "investments",
     "alpha",
+    "stage_limits",
+    "objectives",
 )
 REQUIRED = ("budget", "finance", "investments")
 
@@ -84,6 +93,8 @@ class Scenario:
     draws: int | None = 1000
     seed: int | None = None
     lines: dict[tuple, int] = dataclasses.field(default_factory=dict)
+    stage_limits: dict[str, tuple[float | None, float | None]] | None = None
+    objectives: dict[str, Any] | None = None
 
     def line_of(self, *path: Any) -> int | None:
         """The line where a key path (``("investments", 0, "units")``) is written."""
@@ -198,6 +209,8 @@ def read_scenario(path: str | Path) -> Scenario:
         )
     draws = field.count(data, "draws", 1000, minimum=1)
     seed = field.count(data, "seed", None, minimum=0)
+    stage_limits = _read_stage_limits(path, lines, data.get("stage_limits"))
+    objectives = _read_objectives(path, lines, data.get("objectives"))
     return Scenario(
         path=path,
         model=(path.parent / model) if model else None,
@@ -211,7 +224,49 @@ def read_scenario(path: str | Path) -> Scenario:
         draws=draws,
         seed=seed,
         lines=lines,
+        stage_limits=stage_limits,
+        objectives=objectives,
     )
+
+
+def _read_stage_limits(path: Path, lines: dict, given) -> dict | None:
+    """``{stage: [low, high]}``, ``null`` for no bound, read as pairs of numbers."""
+    if given is None:
+        return None
+    if not isinstance(given, dict):
+        raise _error(
+            path, lines, ("stage_limits",), "stage_limits maps stages to [low, high] pairs."
+        )
+    out = {}
+    for stage, bounds in given.items():
+        where = ("stage_limits", stage)
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise _error(path, lines, where, f"give [low, high] for {stage!r}, null for no bound.")
+        pair = []
+        for value in bounds:
+            try:
+                pair.append(None if value is None else as_number(value, f"{stage} bound"))
+            except (TypeError, ValueError) as err:
+                raise _error(path, lines, where, str(err)) from None
+        out[str(stage)] = (pair[0], pair[1])
+    return out
+
+
+def _read_objectives(path: Path, lines: dict, given) -> dict | None:
+    """``{role: stage}`` or ``{role: {stage: weight}}``; names are checked against the model."""
+    if given is None:
+        return None
+    if not isinstance(given, dict):
+        raise _error(path, lines, ("objectives",), "objectives maps roles to a stage or weights.")
+    for role, choice in given.items():
+        if not isinstance(choice, str | dict):
+            raise _error(
+                path,
+                lines,
+                ("objectives", role),
+                f"objectives[{role!r}] is a stage name or a mapping of stage -> weight.",
+            )
+    return dict(given)
 
 
 @dataclass
@@ -299,6 +354,11 @@ def run_scenario(scenario: Scenario, model, *, allow_unconverged: bool = False) 
     from exlink.simulate.roi import simulate
 
     try:
+        objective_weights(model.chain, scenario.objectives)
+    except (ValueError, TypeError) as err:
+        role = _field_named(str(err), scenario.objectives or {})
+        raise scenario.error(str(err), "objectives", *([role] if role else [])) from None
+    try:
         result = simulate(
             model,
             scenario.investments,
@@ -306,6 +366,7 @@ def run_scenario(scenario: Scenario, model, *, allow_unconverged: bool = False) 
             draws=scenario.draws,
             random_seed=scenario.seed,
             allow_unconverged=allow_unconverged,
+            objectives=scenario.objectives,
         )
     except ConvergenceError:
         raise
@@ -330,10 +391,18 @@ def run_scenario(scenario: Scenario, model, *, allow_unconverged: bool = False) 
             alpha=scenario.alpha,
             max_loss_probability=scenario.max_loss_probability,
             must_fund=scenario.must_fund,
+            stage_limits=scenario.stage_limits,
         )
     except ValueError as err:
+        text = str(err)
+        if "stage_limits" in text:
+            # A bound of one stage is named in the message's head; an infeasible
+            # plan is about the limits together.
+            head = text.split(":", 1)[0] if text.startswith("stage_limits[") else ""
+            stage = _field_named(head, scenario.stage_limits or {})
+            raise scenario.error(text, "stage_limits", *([stage] if stage else [])) from None
         keys = {"objective": None, "alpha": None, "max_loss_probability": None, "must_fund": None}
-        raise scenario.error(str(err), _field_named(str(err), keys) or "budget") from None
+        raise scenario.error(text, _field_named(text, keys) or "budget") from None
     return ScenarioRun(result, plan)
 
 
