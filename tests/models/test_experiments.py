@@ -72,8 +72,11 @@ def test_experiment_refuses_bad_values(kwargs, error, words):
 
 def test_add_experiment_checks_against_the_chain_and_panel(sim):
     model = xl.ChainModel(sim.chain).build(sim.panel())
-    with pytest.raises(ValueError, match="unknown intervention 'yoga'"):
-        model.add_experiment("yoga", "nps", 1.0, 0.5)
+    with pytest.raises(ValueError, match="unknown intervention 'coachng'"):
+        model.add_experiment("coachng", "nps", 1.0, 0.5)
+    # A name far from every intervention is a pilot of a new investment: kept apart.
+    model.add_experiment("yoga", "nps", 1.0, 0.5)
+    assert [p.intervention for p in model.pilots] == ["yoga"]
     with pytest.raises(ValueError, match="no path to 'engagement'"):
         model.add_experiment("complaint_redesign", "engagement", 1.0, 0.5)
     with pytest.raises(ValueError, match="unknown stage"):

@@ -12,6 +12,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from exlink._names import did_you_mean, unknown_name_message
 from exlink.data import Panel
 from exlink.dims import PERIOD, STAGE, UNIT
 from exlink.models import io, summaries
@@ -22,7 +23,11 @@ from exlink.models.diagnostics import (
     IdentificationWarning,
     diagnose,
 )
-from exlink.models.experiments import Experiment, experiments_from_table
+from exlink.models.experiments import (
+    Experiment,
+    check_candidate_pilot,
+    experiments_from_table,
+)
 from exlink.models.graph import build_graph
 from exlink.models.identification import draw_priors
 from exlink.models.prior_set import PriorSet
@@ -71,6 +76,10 @@ class ChainModel:
         The data the model was built on.
     experiments : list of Experiment
         Pilots added with :meth:`add_experiment`, part of the likelihood.
+    pilots : list of Experiment
+        Pilots of new investments (candidates the chain does not hold),
+        added with :meth:`add_experiment`; :func:`~exlink.simulate.roi.simulate`
+        updates the candidate's effect with them.
 
     Examples
     --------
@@ -92,6 +101,7 @@ class ChainModel:
         self._model: pm.Model | None = None
         self._mu: dict | None = None
         self.experiments: list[Experiment] = []
+        self.pilots: list[Experiment] = []
 
     # -- lifecycle ------------------------------------------------------------------------
     def build(self, panel: Panel) -> ChainModel:
@@ -129,6 +139,7 @@ class ChainModel:
         *,
         units: Sequence[object] | None = None,
         periods: int | None = None,
+        candidate: bool = False,
     ) -> ChainModel:
         """Add a pilot's or experiment's measured lift to the likelihood.
 
@@ -138,10 +149,17 @@ class ChainModel:
         the observational estimate; a noisy one barely moves it. Refit
         (:meth:`fit`) to use it.
 
+        A pilot of a *new* investment, one the chain has no intervention for,
+        names the candidate (its ``Investment`` name) instead. It does not
+        enter the fit: :func:`~exlink.simulate.roi.simulate` combines it with
+        the candidate's elicited effect draw by draw (see
+        :mod:`exlink.simulate.pilots`), so no refit is needed.
+
         Parameters
         ----------
         intervention
-            The intervention tested.
+            The intervention tested, or the name of the candidate investment
+            piloted.
         stage
             The stage measured: a target of the intervention or downstream.
         lift
@@ -156,14 +174,35 @@ class ChainModel:
         periods
             Periods the lift was measured over from a full-level start (the
             adoption ramp counts); ``None`` for the settled effect.
+        candidate
+            Force the name to be read as a candidate investment, where it is
+            close to an intervention's name (otherwise refused as a likely
+            typo).
 
         Returns
         -------
         ChainModel
-            ``self``; any fitted draws are dropped, as they do not include
-            the experiment.
+            ``self``; for an intervention's pilot, any fitted draws are
+            dropped, as they do not include the experiment.
         """
         experiment = Experiment(intervention, stage, lift, se, units=units, periods=periods)
+        known = self.chain.intervention_names
+        if intervention not in known:
+            near = did_you_mean(intervention, known)
+            if near and not candidate:
+                raise ValueError(
+                    "experiment: "
+                    + unknown_name_message("intervention", intervention, known)
+                    + " For a pilot of a new investment of that name, pass candidate=True."
+                )
+            check_candidate_pilot(experiment, self.chain)
+            self.pilots.append(experiment)
+            return self
+        if candidate:
+            raise ValueError(
+                f"experiment: {intervention!r} is an intervention of the chain, not a new "
+                "investment; leave candidate out."
+            )
         experiment.check(self.chain, None if self.panel is None else self.panel.units)
         self.experiments.append(experiment)
         self._model, self._mu, self.idata = None, None, None
@@ -479,9 +518,10 @@ class ChainModel:
     @classmethod
     def load(cls, path: str | Path) -> ChainModel:
         """Read a model written by :meth:`save`, checking its spec and version."""
-        chain, priors, panel, idata, experiments = io.load(Path(path))
+        chain, priors, panel, idata, experiments, pilots = io.load(Path(path))
         model = cls(chain, priors)
         model.experiments = list(experiments)
+        model.pilots = list(pilots)
         model.panel, model.idata = panel, idata
         model._design = ChainDesign(chain, panel)
         return model

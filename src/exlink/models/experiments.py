@@ -144,6 +144,15 @@ class Experiment:
         return cls(**dict(data))
 
 
+def check_candidate_pilot(experiment: Experiment, chain: Chain) -> None:
+    """Refuse a pilot of a new investment that measures a stage the chain does not hold."""
+    if experiment.stage not in chain.stage_names:
+        raise ValueError(
+            f"pilot of {experiment.intervention!r}: "
+            + unknown_name_message("stage", experiment.stage, chain.stage_names)
+        )
+
+
 def experiments_from_table(table: pd.DataFrame) -> list[Experiment]:
     """Experiments from a table with ``intervention``, ``stage``, ``lift``, ``se``, ``periods``.
 

@@ -45,11 +45,15 @@ class ModelFileError(ValueError):
     """A model file that cannot be read as an intact exlink model; the message says why."""
 
 
-def digest(chain_json: str, priors_json: str, experiments_json: str = "[]") -> str:
-    """SHA-256 of the spec, priors and experiments, to detect a file changed by hand."""
+def digest(
+    chain_json: str, priors_json: str, experiments_json: str = "[]", pilots_json: str = "[]"
+) -> str:
+    """SHA-256 of the spec, priors, experiments and pilots, to detect a file changed by hand."""
     text = chain_json + "\n" + priors_json
-    if experiments_json != "[]":
+    if experiments_json != "[]" or pilots_json != "[]":
         text += "\n" + experiments_json
+    if pilots_json != "[]":
+        text += "\n" + pilots_json
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -83,6 +87,7 @@ def save(model: ChainModel, path: Path) -> Path:
     chain_json = model.chain.to_json()
     priors_json = json.dumps(priors_to_dict(model.priors), sort_keys=True)
     experiments_json = json.dumps([e.to_dict() for e in model.experiments])
+    pilots_json = json.dumps([e.to_dict() for e in model.pilots])
     groups = {
         name: node.to_dataset() for name, node in idata.children.items() if name in SAVED_GROUPS
     }
@@ -97,7 +102,8 @@ def save(model: ChainModel, path: Path) -> Path:
         "exlink_chain": chain_json,
         "exlink_priors": priors_json,
         "exlink_experiments": experiments_json,
-        "exlink_digest": digest(chain_json, priors_json, experiments_json),
+        "exlink_pilots": pilots_json,
+        "exlink_digest": digest(chain_json, priors_json, experiments_json, pilots_json),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.part")
@@ -130,8 +136,14 @@ def _release(version: str) -> tuple[int, int]:
         return 0, 0
 
 
-def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree, list[Experiment]]:
-    """Read a model file, checking that it is an exlink model and that it is intact."""
+def load(
+    path: Path,
+) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree, list[Experiment], list[Experiment]]:
+    """Read a model file, checking that it is an exlink model and that it is intact.
+
+    Returns the chain, priors, panel, inference data, experiments and pilots
+    of new investments.
+    """
     from exlink import __version__
 
     check_input_file(path, "model file")
@@ -153,7 +165,10 @@ def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree, list[
             "model again."
         )
     experiments_json = str(attrs.get("exlink_experiments", "[]"))
-    expected = digest(str(attrs["exlink_chain"]), str(attrs.get("exlink_priors")), experiments_json)
+    pilots_json = str(attrs.get("exlink_pilots", "[]"))
+    expected = digest(
+        str(attrs["exlink_chain"]), str(attrs.get("exlink_priors")), experiments_json, pilots_json
+    )
     if expected != attrs.get("exlink_digest"):
         raise ModelFileError(
             f"{path}: the chain spec, priors or experiments were changed after saving."
@@ -191,4 +206,5 @@ def load(path: Path) -> tuple[Chain, dict[str, Prior], Panel, xr.DataTree, list[
         {f"/{name}": groups[name] for name in SAVED_GROUPS if name in groups}
     )
     experiments = [Experiment.from_dict(e) for e in json.loads(experiments_json)]
-    return chain, priors, panel, idata, experiments
+    pilots = [Experiment.from_dict(e) for e in json.loads(pilots_json)]
+    return chain, priors, panel, idata, experiments, pilots

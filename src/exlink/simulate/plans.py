@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from exlink.models.experiments import Experiment
 from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
 from exlink.simulate.investments import Investment
+from exlink.simulate.pilots import draw_effects, update_with_pilots
 from exlink.transforms import exposure
 
 Z90 = 1.6448536269514722
@@ -80,6 +82,9 @@ class PlanSimulator:
         Draws the effects of new investments, once each, in the order given.
     investments
         Every investment that may be simulated.
+    pilots
+        Investment name -> pilots of that new investment, which update its
+        elicited effect.
     """
 
     def __init__(
@@ -91,11 +96,15 @@ class PlanSimulator:
         horizon: int,
         rng: np.random.Generator,
         investments: Sequence[Investment],
+        pilots: Mapping[str, Sequence[Experiment]] | None = None,
     ) -> None:
         self.samples, self.baseline, self.units = samples, baseline, dict(units)
         self.money_of, self.horizon = money, horizon
+        pilots = pilots or {}
         self.effects = {
-            inv.name: _new_effects(inv, samples, rng) for inv in investments if inv.is_new
+            inv.name: _new_effects(inv, samples, rng, pilots.get(inv.name, ()))
+            for inv in investments
+            if inv.is_new
         }
 
     def end(self, inv: Investment) -> int:
@@ -181,10 +190,17 @@ class PlanSimulator:
         return out - intervention_shock(samples, name, held, **common)
 
 
-def _new_effects(inv: Investment, samples: ChainDraws, rng: np.random.Generator) -> dict:
-    """Per-sample effect of a new investment on each elicited stage, in stage units."""
+def _new_effects(
+    inv: Investment, samples: ChainDraws, rng: np.random.Generator, pilots: Sequence = ()
+) -> dict:
+    """Per-sample effect of a new investment on each elicited stage, in stage units.
+
+    With pilots of the investment, the effects are drawn from their normal
+    posterior given the pilots' lifts (:mod:`exlink.simulate.pilots`).
+    """
     design = samples.design
     out = {}
+    priors = {}
     for stage, (low, high) in inv.effect.items():
         j = design.stage_names.index(stage)
         mean, sd = (low + high) / 2.0, max((high - low) / (2 * Z90), 1e-12)
@@ -196,8 +212,19 @@ def _new_effects(inv: Investment, samples: ChainDraws, rng: np.random.Generator)
             precision = 1.0 / var + 1.0 / pop_var
             mean = (mean / var + pop_mean / pop_var) / precision
             var = 1.0 / precision
-        out[j] = rng.normal(mean, np.sqrt(var))
-    return out
+        if not pilots:
+            out[j] = rng.normal(mean, np.sqrt(var))
+        priors[j] = (mean, var)
+    if not pilots:
+        return out
+    stages = list(priors)
+    mean = np.column_stack([priors[j][0] for j in stages])
+    covariance = np.zeros((samples.n_samples, len(stages), len(stages)))
+    for k, j in enumerate(stages):
+        covariance[:, k, k] = priors[j][1]
+    mean, covariance = update_with_pilots(mean, covariance, samples, stages, pilots, inv.ramp)
+    drawn = draw_effects(mean, covariance, rng)
+    return {j: drawn[:, k] for k, j in enumerate(stages)}
 
 
 def _new_shock(

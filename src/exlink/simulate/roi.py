@@ -427,6 +427,7 @@ def simulate(
         horizon,
         rng,
         investments,
+        _pilots(model, investments),
     )
     flows, paths, unit_npv, leavers = [], [], {}, []
     for inv in investments:
@@ -516,6 +517,23 @@ def _check_investments(investments: list[Investment], design) -> None:
                     f"Investment {inv.name!r}: effect on "
                     + unknown_name_message("stage", stage, design.stage_names)
                 )
+
+
+def _pilots(model: ChainModel, investments: list[Investment]) -> dict[str, list]:
+    """The model's pilots of new investments, by investment; a pilot of a rollout is refused."""
+    out: dict[str, list] = {}
+    kinds = {inv.name: inv for inv in investments}
+    for pilot in model.pilots:
+        inv = kinds.get(pilot.intervention)
+        if inv is None:
+            continue
+        if not inv.is_new:
+            raise ValueError(
+                f"Investment {inv.name!r}: the model holds a pilot of a new investment of that "
+                "name, but this one rolls out an intervention; rename one of them."
+            )
+        out.setdefault(inv.name, []).append(pilot)
+    return out
 
 
 def _select_units(inv: Investment, model: ChainModel) -> np.ndarray:
