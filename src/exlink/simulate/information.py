@@ -236,10 +236,11 @@ def _feasible_plans(problem: PlanValues, costs, groups, budget, forced, limits) 
     """Column vectors of every plan within the budget and constraints, ``(plans, columns)``."""
     n = len(costs)
     x = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
-    keep = (x @ costs <= budget * (1 + 1e-12) + 1e-9) & (x[:, forced] == 1).all(axis=1)
+    keep = (x[:, forced] == 1).all(axis=1)
     for members in groups:
         keep &= x[:, members].sum(axis=1) <= 1
     columns = np.array([problem.columns_of(row) for row in x[keep]])
+    columns = columns[columns @ problem.costs <= budget * (1 + 1e-12) + 1e-9]
     for (_, low, high), change in zip(limits, problem.changes, strict=True):
         level = columns @ change
         inside = (level >= low - 1e-12) & (level <= high + 1e-12)

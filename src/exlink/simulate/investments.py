@@ -67,6 +67,18 @@ class Investment:
     group
         Investments sharing a group are mutually exclusive in
         :func:`~exlink.simulate.portfolio.prioritise`.
+    segments
+        Offer the investment in parts, each a decision of its own: the name
+        of a unit attribute (one segment per value among the investment's
+        units, ``"region"``), or segment name -> a selection of units as for
+        ``units`` (``{"north_east": {"region": ["north", "east"]}, "big":
+        "headcount >= 30"}``), disjoint and within the investment's units.
+        :func:`~exlink.simulate.roi.simulate` makes one investment per
+        segment, named ``"name.segment"``; the fixed cost is paid once,
+        however many segments are funded.
+    segment_of
+        Set on the segments :func:`~exlink.simulate.roi.simulate` makes: the
+        investment they are part of.
     """
 
     name: str
@@ -83,6 +95,8 @@ class Investment:
     cost_per_period: float = 0.0
     cost_fixed: float = 0.0
     group: str | None = None
+    segments: str | Mapping[str, Units] | None = None
+    segment_of: str | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name, "Investment name")
@@ -114,6 +128,20 @@ class Investment:
             object.__setattr__(self, cost, as_number(getattr(self, cost), f"{where}: {cost}"))
         if self.group is not None:
             check_name(self.group, f"{where}: group")
+        if self.segments is not None:
+            object.__setattr__(self, "segments", _segments(self.segments, where))
+            if self.group is not None:
+                raise ValueError(
+                    f"{where}: segments and group do not go together (a group makes its "
+                    "members exclusive, segments are chosen freely); drop one."
+                )
+        if self.segment_of is not None:
+            check_name(self.segment_of, f"{where}: segment_of")
+
+    @property
+    def family(self) -> str:
+        """The investment a segment is part of; its own name otherwise."""
+        return self.segment_of or self.name
 
     @property
     def is_new(self) -> bool:
@@ -136,6 +164,22 @@ def _effect_ranges(effect: object, where: str) -> dict[str, tuple[float, float]]
                 f"{where}: effect[{stage!r}] range has low {low:g} above high {high:g}."
             )
         out[stage] = (low, high)
+    return out
+
+
+def _segments(segments: object, where: str) -> str | dict:
+    if isinstance(segments, str):
+        check_name(segments, f"{where}: segments (a unit attribute)")
+        return segments
+    if not isinstance(segments, Mapping) or not segments:
+        raise TypeError(
+            f"{where}: segments is a unit attribute's name or a mapping of segment name -> "
+            f"units, got {segments!r}."
+        )
+    out = {}
+    for name, choice in segments.items():
+        check_name(name, f"{where}: segment name")
+        out[str(name)] = _units(choice, f"{where}: segments[{name!r}]")
     return out
 
 

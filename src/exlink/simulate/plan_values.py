@@ -66,6 +66,9 @@ class PlanValues:
         Value of each column per posterior sample, ``(samples, columns)``.
     changes
         Panel-average change of each bounded stage per column, ``(limits, columns)``.
+    costs
+        Undiscounted cost of each column, what the budget bounds (joint costs
+        for combinations: segments of one investment share its fixed cost).
     constraints
         Ties between the extra columns and the indicators.
     members
@@ -83,6 +86,7 @@ class PlanValues:
     names: list[str]
     values: np.ndarray
     changes: np.ndarray
+    costs: np.ndarray
     constraints: list[Constraint] = field(default_factory=list)
     members: list[tuple[int, ...]] = field(default_factory=list)
     clusters: list[list[int]] = field(default_factory=list)
@@ -129,6 +133,7 @@ def plan_values(
     n = len(names)
     values = [result.portfolio_npv([name]).values for name in names]
     changes = [_changes(result, [name], stages) for name in names]
+    costs = [result.portfolio_cost([name]) for name in names]
     clusters = interaction_clusters(result, stages)
     exclusive = [set(g) for g in groups]
     constraints: list[Constraint] = []
@@ -140,11 +145,13 @@ def plan_values(
             for i in cluster:
                 values[i] = np.zeros_like(values[i])
                 changes[i] = np.zeros_like(changes[i])
+                costs[i] = 0.0
             first = n + len(members)
             for subset in _subsets(cluster, exclusive):
                 chosen = [names[i] for i in subset]
                 values.append(result.portfolio_npv(chosen).values)
                 changes.append(_changes(result, chosen, stages))
+                costs.append(result.portfolio_cost(chosen))
                 members.append(subset)
                 enumerated.append(True)
             columns = range(first, n + len(members))
@@ -158,10 +165,12 @@ def plan_values(
                 pair = [names[i], names[j]]
                 joint = result.portfolio_npv(pair).values
                 interaction = joint - values[i] - values[j]
-                if not _differs(joint, values[i] + values[j]):
+                cost = result.portfolio_cost(pair) - costs[i] - costs[j]
+                if not _differs(joint, values[i] + values[j]) and abs(cost) < 1e-9:
                     continue
                 k = n + len(members)
                 values.append(interaction)
+                costs.append(cost)
                 changes.append(_changes(result, pair, stages) - changes[i] - changes[j])
                 members.append((i, j))
                 enumerated.append(False)
@@ -172,6 +181,7 @@ def plan_values(
         names=names,
         values=np.column_stack(values),
         changes=np.column_stack(changes) if stages else np.zeros((0, len(values))),
+        costs=np.asarray(costs, dtype=float),
         constraints=constraints,
         members=members,
         clusters=clusters,
@@ -200,8 +210,10 @@ def interaction_clusters(result: RoiResult, stages: Sequence[str] = ()) -> list[
             i = parent[i]
         return i
 
+    family = [inv.family for inv in result.investments]
     for i, j in itertools.combinations(range(len(names)), 2):
-        if not np.intersect1d(simulator.units[names[i]], simulator.units[names[j]]).size:
+        shared = np.intersect1d(simulator.units[names[i]], simulator.units[names[j]]).size
+        if not shared and family[i] != family[j]:
             continue
         pair = [names[i], names[j]]
         apart = result.portfolio_npv([names[i]]).values + result.portfolio_npv([names[j]]).values

@@ -128,6 +128,7 @@ class PlanSimulator:
             money[:, first : first + len(picked)] = self.money_of(change, picked)
         unit_costs = np.zeros((len(units), horizon))
         costs = np.zeros(horizon)
+        fixed_paid: set[str] = set()
         for inv in investments:
             per_unit = np.zeros(horizon)
             per_unit[inv.start : self.end(inv)] += inv.cost_per_period
@@ -136,8 +137,9 @@ class PlanSimulator:
             reached = np.isin(units, self.units[inv.name])
             unit_costs[reached] += per_unit
             costs += per_unit * reached.sum()
-            if inv.start < horizon:
+            if inv.start < horizon and inv.family not in fixed_paid:
                 costs[inv.start] += inv.cost_fixed
+                fixed_paid.add(inv.family)  # segments of one investment share it
         return Outcome(units, money, stage_sum, unit_costs, costs)
 
     def _shock(self, investments, picked: np.ndarray, z: dict) -> np.ndarray:

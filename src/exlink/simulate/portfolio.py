@@ -165,7 +165,14 @@ def prioritise(
     values, costs, names = _problem(result)
     limits = _stage_limits(result, stage_limits)
     budget, alpha, max_loss_probability, must_fund = _check(
-        budget, costs, names, objective, alpha, max_loss_probability, must_fund
+        budget,
+        costs,
+        names,
+        objective,
+        alpha,
+        max_loss_probability,
+        must_fund,
+        lambda chosen: _plan_cost(result, list(chosen), sum(costs[names.index(n)] for n in chosen)),
     )
     groups = _groups(result)
     problem = plan_values(result, [stage for stage, *_ in limits], groups)
@@ -244,7 +251,9 @@ def _groups(result: RoiResult) -> list[list[int]]:
     return [members for members in groups.values() if len(members) > 1]
 
 
-def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fund) -> tuple:
+def _check(
+    budget, costs, names, objective, alpha, max_loss_probability, must_fund, forced_cost=None
+) -> tuple:
     """Validate the arguments of :func:`prioritise`; returns them read as plain numbers."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}.")
@@ -269,7 +278,9 @@ def _check(budget, costs, names, objective, alpha, max_loss_probability, must_fu
     for name in must_fund:
         if name not in names:
             raise ValueError("must_fund: " + unknown_name_message("investment", name, names))
-    forced = sum(costs[names.index(n)] for n in must_fund)
+    forced = (
+        forced_cost(must_fund) if forced_cost else sum(costs[names.index(n)] for n in must_fund)
+    )
     if forced > budget:
         raise ValueError(
             f"must_fund investments cost {forced:,.0f}, more than the budget {budget:,.0f}."
@@ -332,7 +343,7 @@ def _solve(
         lo.append(low)
         hi.append(high)
 
-    constraint(dict(enumerate(costs)), -np.inf, budget)
+    constraint(dict(enumerate(problem.costs)), -np.inf, budget)
     for (_, low, high), change in zip(limits, problem.changes, strict=True):
         constraint(dict(enumerate(change)), low, high)
     for members in groups:
@@ -385,6 +396,13 @@ def _solve(
     return np.round(solution.x[:k]).astype(float)
 
 
+def _plan_cost(result: RoiResult, names: list[str], separate: float) -> float:
+    """What funding ``names`` together costs (segments share a fixed cost)."""
+    if result.simulator is None and len(names) > 1:
+        return float(separate)
+    return result.portfolio_cost(names)
+
+
 def _plan(
     values, costs, names, x, budget, objective, alpha, result: RoiResult, exact: bool = True
 ) -> Plan:
@@ -408,7 +426,7 @@ def _plan(
     return Plan(
         selected=selected,
         budget=float(budget),
-        cost=float(costs @ x),
+        cost=_plan_cost(result, selected, costs @ x),
         expected_npv=float(total.mean()),
         p_loss=float((total < 0).mean()),
         cvar=float(worst.mean()),

@@ -34,6 +34,7 @@ from exlink.simulate.objectives import (
     objective_weights,
 )
 from exlink.simulate.plans import PlanSimulator
+from exlink.simulate.segments import expand_segments
 
 if TYPE_CHECKING:
     from exlink.models.chain import ChainModel
@@ -98,7 +99,7 @@ class RoiResult:
     stage_roles: dict[str, str] = field(default_factory=dict)
     objectives: dict[str, dict[str, float]] = field(default_factory=dict)
     stage_sds: dict[str, float] = field(default_factory=dict)
-    _joint: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = field(
+    _joint: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, float]] = field(
         default_factory=dict, repr=False
     )
 
@@ -130,7 +131,7 @@ class RoiResult:
             Dims ``(sample,)``, in the finance's currency, discounted to the
             first simulated period.
         """
-        npv, _ = self._joint_outcome(names)
+        npv, *_ = self._joint_outcome(names)
         out = xr.DataArray(npv.copy(), dims=SAMPLE, name="npv")
         out.attrs.update(currency=self.finance.currency, baseline="status quo")
         return out
@@ -149,12 +150,20 @@ class RoiResult:
         pandas.Series
             Indexed by stage.
         """
-        _, changes = self._joint_outcome(names)
+        _, changes, _ = self._joint_outcome(names)
         stages = [str(s) for s in self.stage_paths[STAGE].values]
         return pd.Series(changes.copy(), index=pd.Index(stages, name=STAGE), name="change")
 
-    def _joint_outcome(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """NPV draws and panel-average stage changes of funding ``names`` together (cached)."""
+    def portfolio_cost(self, names: Sequence[str]) -> float:
+        """Undiscounted cost of funding the named investments together: what a budget pays.
+
+        The sum of their costs, except that segments of one investment pay
+        its fixed cost once.
+        """
+        return self._joint_outcome(names)[2]
+
+    def _joint_outcome(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, float]:
+        """NPV draws, panel-average stage changes and cost of funding ``names`` together."""
         names = list(names)
         for name in names:
             if name not in self.names:
@@ -163,7 +172,7 @@ class RoiResult:
             raise ValueError(f"each investment at most once in a plan, got {names}.")
         n_stages = self.stage_paths.sizes[STAGE]
         if not names:
-            return np.zeros(self.flows.sizes[SAMPLE]), np.zeros(n_stages)
+            return np.zeros(self.flows.sizes[SAMPLE]), np.zeros(n_stages), 0.0
         key = tuple(sorted(names))
         if key in self._joint:
             return self._joint[key]
@@ -176,14 +185,16 @@ class RoiResult:
                 )
             npv = self.npv().sel({INVESTMENT: names[0]}).values
             changes = self._single_averages(names[0])
+            cost = float(self.total_cost()[names[0]])
         else:
             discount = self.flows["discount"].values
             chosen = [inv for inv in self.investments if inv.name in names]
             outcome = self.simulator.run(chosen)
             npv = (outcome.net() * discount).sum(axis=-1)
             changes = outcome.stage_sum[:, :, -1].mean(axis=1) / (self.n_units or 1)
-        self._joint[key] = (npv, changes)
-        return npv, changes
+            cost = float(outcome.costs.sum())
+        self._joint[key] = (npv, changes, cost)
+        return npv, changes, cost
 
     def _single_averages(self, name: str) -> np.ndarray:
         last = self.stage_paths.sel({INVESTMENT: name}).isel({HORIZON: -1}).mean(SAMPLE).values
@@ -412,6 +423,15 @@ def simulate(
     posterior = thin(model._require_idata().posterior.to_dataset(), draws)
     samples = ChainDraws.from_posterior(design, posterior)
     investments = list(investments)
+    _check_investments(investments, design)
+    panel = model.panel
+    investments = expand_segments(
+        investments,
+        lambda inv: _select_units(inv, model),
+        panel.units,
+        panel.attributes,
+        lambda choice, what: select_units(choice, panel.units, panel.attributes, what=what),
+    )
     _check_investments(investments, design)
     setup = MoneySetup(model, finance)
     rng = np.random.default_rng(random_seed)
