@@ -164,6 +164,7 @@ def test_failed_writes_leave_no_part_files(folder):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (folder / "fine").iterdir()) == [
         "cashflows.csv",
+        "information.csv",
         "plan.csv",
         "summary.csv",
     ]

@@ -248,6 +248,8 @@ def _simulate(args: argparse.Namespace) -> int:
     tables = run.tables()
     files = write_outputs(tables, args.out)
     print(f"\n{run.plan!r}\n")
+    if run.information is not None:
+        print(f"{run.information!r}\n")
     summary = tables["summary"].set_index("investment")
     columns = ["npv_mean", "npv_p05", "npv_p95", "p_loss", "roi", "cost"]
     print(summary[columns].to_string(float_format=lambda v: f"{v:,.2f}"))
@@ -363,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate",
         help="simulate a scenario file's investments on a saved model and choose a plan",
         description="Simulate the investments of a YAML scenario on a saved model, choose the "
-        "best plan under its budget, and write summary.csv, plan.csv and cashflows.csv.",
+        "best plan under its budget, and write summary.csv, plan.csv, cashflows.csv and "
+        "information.csv.",
     )
     _scenario_arguments(simulate)
     simulate.add_argument("--out", default="results", help="folder for the CSV files (results/)")

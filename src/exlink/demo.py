@@ -11,6 +11,7 @@ and writes everything into one folder::
         summary.csv       NPV, risk, ROI and stage changes per investment
         plan.csv          the recommended plan
         cashflows.csv     expected cash flows per investment and period
+        information.csv   value of information: EVPPI per investment, EVPI
         effects.csv       every link and intervention effect with its interval
         report.html       the self-contained report
         figures/*.png     the report's figures

@@ -220,3 +220,19 @@ def test_bad_stage_limits_and_objectives_name_their_line(folder, old, new, words
     assert old in LIMITED
     with pytest.raises(ScenarioError, match=words):
         scenario_run(folder, LIMITED.replace(old, new, 1))
+
+
+def test_the_scenario_run_values_information_under_its_budget(folder):
+    text = LIMITED.replace(
+        "objectives:\n", "pilot_costs:\n  recognition_app: 0.5\nobjectives:\n", 1
+    )
+    scenario, done = scenario_run(folder, text)
+    assert scenario.pilot_costs == {"recognition_app": 0.5}
+    table = done.tables()["information"].set_index("investment")
+    assert table.loc["recognition_app", "pilot_cost"] == 0.5
+    assert (table["evppi"] >= 0).all() and (table["evppi"] <= table["evpi"] + 1e-9).all()
+    assert table["model_converged"].all()
+    with pytest.raises(ScenarioError, match=r"pilot_costs.recognitoin_app.*Did you mean"):
+        scenario_run(folder, text.replace("  recognition_app: 0.5", "  recognitoin_app: 0.5"))
+    with pytest.raises(ScenarioError, match=r"pilot_costs.recognition_app.*>= 0"):
+        scenario_run(folder, text.replace("recognition_app: 0.5", "recognition_app: -1"))

@@ -37,7 +37,14 @@ from scipy.interpolate import BSpline
 from exlink._names import unknown_name_message
 from exlink._values import as_number
 from exlink.simulate.plan_values import PlanValues, plan_values
-from exlink.simulate.portfolio import UNCONVERGED_NOTE, _check, _groups, _solve, _stage_limits
+from exlink.simulate.portfolio import (
+    UNCONVERGED_NOTE,
+    _check,
+    _groups,
+    _plan_cost,
+    _solve,
+    _stage_limits,
+)
 from exlink.simulate.roi import RoiResult
 
 _ROUNDING = 1e-12
@@ -149,7 +156,16 @@ def value_of_information(
     single, costs, names = _investment_values(result)
     limits = _stage_limits(result, stage_limits)
     checked = float(costs.sum()) if budget is None else budget
-    limit, *_ = _check(checked, costs, names, "expected_npv", 0.05, None, must_fund)
+    limit, *_ = _check(
+        checked,
+        costs,
+        names,
+        "expected_npv",
+        0.05,
+        None,
+        must_fund,
+        lambda chosen: _plan_cost(result, list(chosen), sum(costs[names.index(n)] for n in chosen)),
+    )
     if budget is None:
         limit = np.inf
     forced = [names.index(n) for n in ((must_fund,) if isinstance(must_fund, str) else must_fund)]
@@ -166,7 +182,7 @@ def value_of_information(
         """Value of the best plan for each row of ``values``."""
         if listed is not None:
             return (values @ listed.T).max(axis=1)
-        return _best_per_row(problem, values, costs, groups, limit, forced, limits)
+        return _best_per_row(problem, values, groups, limit, forced, limits)
 
     now = float(best(problem.values.mean(axis=0, keepdims=True))[0])
     perfect = float(best(problem.values).mean())
@@ -220,13 +236,13 @@ def _investment_values(result: RoiResult) -> tuple[np.ndarray, np.ndarray, list[
     return values, result.total_cost().reindex(names).to_numpy(float), names
 
 
-def _best_per_row(problem: PlanValues, values, costs, groups, budget, forced, limits) -> np.ndarray:
+def _best_per_row(problem: PlanValues, values, groups, budget, forced, limits) -> np.ndarray:
     """The best feasible plan's value for each row of ``values``: one MILP per distinct row."""
     rows, inverse = np.unique(values, axis=0, return_inverse=True)
     out = np.empty(len(rows))
     for r, row in enumerate(rows):
         columns = _solve(
-            problem, costs, groups, budget, "expected_npv", 0.05, None, forced, limits, row[None]
+            problem, groups, budget, "expected_npv", 0.05, None, forced, limits, row[None]
         )
         out[r] = row @ columns
     return out[inverse.ravel()]

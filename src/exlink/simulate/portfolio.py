@@ -178,7 +178,6 @@ def prioritise(
     problem = plan_values(result, [stage for stage, *_ in limits], groups)
     x = _solve(
         problem,
-        costs,
         groups,
         budget,
         objective,
@@ -308,7 +307,6 @@ def _stage_limits(result: RoiResult, given) -> list[tuple[str, float, float]]:
 
 def _solve(
     problem: PlanValues,
-    costs,
     groups,
     budget,
     objective,

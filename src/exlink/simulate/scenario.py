@@ -15,6 +15,8 @@ Example::
     objectives:                     # optional: what cx_change, ex_change... sum up
       cx: nps
       ex: {engagement: 0.5, enablement: 0.5}
+    pilot_costs:                    # optional: what a pilot of an investment would cost
+      recognition_app: 5000
     finance:
       horizon: 36
       discount_rate: 0.08
@@ -52,6 +54,7 @@ from exlink._paths import check_output_folder
 from exlink._values import as_count, as_number
 from exlink._yaml import yaml_error_message
 from exlink.models.diagnostics import ConvergenceError
+from exlink.simulate.information import value_of_information
 from exlink.simulate.investments import Finance, Investment
 from exlink.simulate.objectives import objective_weights
 from exlink.simulate.portfolio import OBJECTIVES, prioritise
@@ -69,6 +72,7 @@ SCENARIO_KEYS = (
     "alpha",
     "stage_limits",
     "objectives",
+    "pilot_costs",
 )
 REQUIRED = ("budget", "finance", "investments")
 
@@ -95,6 +99,7 @@ class Scenario:
     lines: dict[tuple, int] = dataclasses.field(default_factory=dict)
     stage_limits: dict[str, tuple[float | None, float | None]] | None = None
     objectives: dict[str, Any] | None = None
+    pilot_costs: dict[str, float] | None = None
 
     def line_of(self, *path: Any) -> int | None:
         """The line where a key path (``("investments", 0, "units")``) is written."""
@@ -211,6 +216,7 @@ def read_scenario(path: str | Path) -> Scenario:
     seed = field.count(data, "seed", None, minimum=0)
     stage_limits = _read_stage_limits(path, lines, data.get("stage_limits"))
     objectives = _read_objectives(path, lines, data.get("objectives"))
+    pilot_costs = _read_pilot_costs(path, lines, data.get("pilot_costs"), investments)
     return Scenario(
         path=path,
         model=(path.parent / model) if model else None,
@@ -226,7 +232,29 @@ def read_scenario(path: str | Path) -> Scenario:
         lines=lines,
         stage_limits=stage_limits,
         objectives=objectives,
+        pilot_costs=pilot_costs,
     )
+
+
+def _read_pilot_costs(path: Path, lines: dict, given, investments) -> dict | None:
+    """``{investment: cost}``: what a pilot revealing the investment's return would cost."""
+    if given is None:
+        return None
+    if not isinstance(given, dict):
+        raise _error(path, lines, ("pilot_costs",), "pilot_costs maps investments to costs.")
+    names = [inv.name for inv in investments]
+    out = {}
+    for name, cost in given.items():
+        where = ("pilot_costs", name)
+        if name not in names:
+            raise _error(
+                path, lines, where, f"{name!r} is not an investment." + did_you_mean(name, names)
+            )
+        try:
+            out[str(name)] = as_number(cost, f"pilot cost of {name!r}")
+        except (TypeError, ValueError) as err:
+            raise _error(path, lines, where, str(err)) from None
+    return out
 
 
 def _read_stage_limits(path: Path, lines: dict, given) -> dict | None:
@@ -319,14 +347,25 @@ class ScenarioRun:
 
     result: Any
     plan: Any
+    information: Any = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """``summary``, ``plan`` and ``cashflows`` tables."""
-        return {
+        """``summary``, ``plan``, ``cashflows`` and (when computed) ``information`` tables.
+
+        ``information`` has one row per investment: its EVPPI, the pilot's
+        cost and value, and the overall EVPI under the plan's budget.
+        """
+        tables = {
             "summary": self.result.summary().reset_index(),
             "plan": self.plan.table.reset_index(),
             "cashflows": self.result.cashflows(),
         }
+        if self.information is not None:
+            table = self.information.per_investment.reset_index()
+            table["evpi"] = self.information.evpi
+            table["model_converged"] = self.information.model_converged
+            tables["information"] = table
+        return tables
 
 
 def run_scenario(scenario: Scenario, model, *, allow_unconverged: bool = False) -> ScenarioRun:
@@ -403,7 +442,14 @@ def run_scenario(scenario: Scenario, model, *, allow_unconverged: bool = False) 
             raise scenario.error(text, "stage_limits", *([stage] if stage else [])) from None
         keys = {"objective": None, "alpha": None, "max_loss_probability": None, "must_fund": None}
         raise scenario.error(text, _field_named(text, keys) or "budget") from None
-    return ScenarioRun(result, plan)
+    information = value_of_information(
+        result,
+        scenario.budget,
+        pilot_costs=scenario.pilot_costs,
+        must_fund=scenario.must_fund,
+        stage_limits=scenario.stage_limits,
+    )
+    return ScenarioRun(result, plan, information)
 
 
 def write_outputs(tables: dict[str, pd.DataFrame], out: str | Path) -> list[Path]:
