@@ -7,6 +7,7 @@ periods, and simulates the return of candidate investments.
 """
 
 from exlink import checks, datasets, dims
+from exlink._version import __version__
 from exlink.data import Panel
 from exlink.link_forms import register_link_form
 from exlink.models import (
@@ -28,8 +29,6 @@ from exlink.simulate import (
 )
 from exlink.spec import Chain, Intervention, Link, Stage
 from exlink.surveys import Survey
-
-__version__ = "0.2.0"
 
 __all__ = [
     "Chain",

@@ -11,9 +11,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from exlink import __version__
 from exlink._names import did_you_mean
 from exlink._paths import check_input_file, check_output_file, check_output_folder
+from exlink._version import __version__
 from exlink._yaml import yaml_error_message
 from exlink.data import Panel
 from exlink.periods import FREQUENCY_WORDS

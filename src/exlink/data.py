@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from exlink import _frame_checks as checks
+from exlink import _frame_checks as frame_checks
 from exlink._names import format_rows, unknown_name_message
 from exlink.dims import INTERVENTION, PERIOD, STAGE, SURVEY_COLUMN, UNIT
 from exlink.periods import FREQUENCY_WORDS, PeriodGrid, period_grid
@@ -165,11 +165,11 @@ class Panel:
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"Panel.from_frame needs a pandas DataFrame, got {type(df).__name__}.")
         roles = {
-            "unit": checks.as_names(unit, "unit", required=True),
-            "period": checks.as_names(period, "period", required=True),
-            "stages": checks.as_names(stages, "stages", required=True),
-            "interventions": checks.as_names(interventions, "interventions"),
-            "attributes": checks.as_names(attributes, "attributes"),
+            "unit": frame_checks.as_names(unit, "unit", required=True),
+            "period": frame_checks.as_names(period, "period", required=True),
+            "stages": frame_checks.as_names(stages, "stages", required=True),
+            "interventions": frame_checks.as_names(interventions, "interventions"),
+            "attributes": frame_checks.as_names(attributes, "attributes"),
         }
         for argument in ("unit", "period"):
             if len(roles[argument]) != 1:
@@ -178,18 +178,18 @@ class Panel:
         roles["survey columns"] = tuple(
             dict.fromkeys(c for survey in survey_specs.values() for c in survey.columns)
         )
-        checks.check_roles(roles)
+        frame_checks.check_roles(roles)
         unit, period = roles["unit"][0], roles["period"][0]
-        checks.check_columns(df, [name for names in roles.values() for name in names])
+        frame_checks.check_columns(df, [name for names in roles.values() for name in names])
         if df.empty:
             raise ValueError("the DataFrame has no rows.")
 
-        labels = checks.check_units(df[unit], unit)
+        labels = frame_checks.check_units(df[unit], unit)
         grid, positions = period_grid(df[period], period)
         units = _unit_index(labels)
         rows = units.get_indexer(labels)
         _refuse_repeated_rows(df, unit, grid, rows, positions)
-        checks.check_size(len(units), len(grid))
+        frame_checks.check_size(len(units), len(grid))
 
         shape = (len(units), len(grid))
         coords = {UNIT: units.to_numpy(), PERIOD: grid.labels.to_numpy()}
@@ -199,9 +199,9 @@ class Panel:
         def cube(names: Sequence[str], what: str, dim: str) -> xr.DataArray:
             values = np.full((len(names), *shape), np.nan)
             for i, name in enumerate(names):
-                column = checks.numeric_values(df[name], name, what)
+                column = frame_checks.numeric_values(df[name], name, what)
                 if what == "intervention":
-                    checks.check_exposure(column, df.index, name)
+                    frame_checks.check_exposure(column, df.index, name)
                 elif np.isnan(column).all():
                     raise ValueError(f"stage column {name!r} has no values: every row is missing.")
                 values[i, rows, positions] = column
@@ -213,7 +213,7 @@ class Panel:
         exposure_cube = cube(roles["interventions"], "intervention", INTERVENTION).rename(
             "exposure"
         )
-        attribute_table = checks.unit_attributes(
+        attribute_table = frame_checks.unit_attributes(
             df.assign(**{unit: labels}), unit, roles["attributes"], units
         )
         observed = xr.DataArray(present, dims=(UNIT, PERIOD), coords=coords, name="observed")

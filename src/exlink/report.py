@@ -24,8 +24,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from exlink import __version__, plotting
+from exlink import plotting
 from exlink._paths import check_output_file, write_text_atomically
+from exlink._version import __version__
 from exlink.simulate.information import value_of_information
 from exlink.simulate.portfolio import UNCONVERGED_NOTE, Plan, efficient_frontier
 

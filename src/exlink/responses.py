@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from exlink import _frame_checks as checks
+from exlink import _frame_checks as frame_checks
 from exlink._names import format_rows
 from exlink.data import Panel
 from exlink.surveys import NPS_DETRACTOR, NPS_PROMOTER, Survey
@@ -87,7 +87,7 @@ def aggregate_responses(
         raise ValueError("from_responses needs at least one stage: stages={...} or nps=[...].")
     for stage in set(means) & set(scores):
         raise ValueError(f"stage {stage!r} is named in both stages and nps.")
-    checks.check_columns(responses, [unit, period, *means.values(), *scores.values()])
+    frame_checks.check_columns(responses, [unit, period, *means.values(), *scores.values()])
     if responses.empty:
         raise ValueError("responses has no rows.")
     for column in (unit, period):
@@ -102,7 +102,8 @@ def aggregate_responses(
     withheld = {}
     for stage, column in means.items():
         answers = pd.Series(
-            checks.numeric_values(responses[column], column, "response"), index=responses.index
+            frame_checks.numeric_values(responses[column], column, "response"),
+            index=responses.index,
         )
         grouped = answers.groupby(keys, sort=True)
         n, mean, sd = grouped.count(), grouped.mean(), grouped.std(ddof=1)
@@ -114,7 +115,7 @@ def aggregate_responses(
         )
         surveys[stage] = Survey(n=f"{stage}_n", sd=f"{stage}_sd")
     for stage, column in scores.items():
-        answers = checks.numeric_values(responses[column], column, "response")
+        answers = frame_checks.numeric_values(responses[column], column, "response")
         given = ~np.isnan(answers)
         bad = given & ((answers < 0) | (answers > 10) | (answers != np.round(answers)))
         if bad.any():
@@ -165,7 +166,7 @@ def _as_mapping(value: Mapping[str, str] | Sequence[str] | None, argument: str) 
     if isinstance(value, Mapping):
         out = dict(value)
     else:
-        names = checks.as_names(value, argument)
+        names = frame_checks.as_names(value, argument)
         out = {name: name for name in names}
     for stage, column in out.items():
         if not isinstance(stage, str) or not isinstance(column, str):
@@ -179,7 +180,7 @@ def join_responses(
     """Join aggregated responses onto unit-period data; every response must find its row."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    checks.check_columns(data, [unit, period])
+    frame_checks.check_columns(data, [unit, period])
     clash = [c for c in frame.columns if c in data.columns and c not in (unit, period)]
     if clash:
         raise ValueError(
@@ -280,7 +281,7 @@ def panel_from_responses(
         min_responses=min_responses,
     )
     frame = aggregated.frame
-    other = list(checks.as_names(data_stages, "data_stages"))
+    other = list(frame_checks.as_names(data_stages, "data_stages"))
     if data is not None:
         frame = join_responses(data, frame, unit, period, aggregated.surveys)
     elif other or interventions or attributes:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from exlink import _frame_checks as checks
+from exlink import _frame_checks as frame_checks
 from exlink._names import unknown_name_message
 from exlink.dims import PERIOD, SURVEY_COLUMN, UNIT
 
@@ -321,7 +321,7 @@ def survey_cube(
     """The survey columns on the unit x period grid, NaN in absent rows."""
     values = np.full((len(names), *shape), np.nan)
     for i, name in enumerate(names):
-        values[i, rows, positions] = checks.numeric_values(df[name], name, "survey")
+        values[i, rows, positions] = frame_checks.numeric_values(df[name], name, "survey")
     return xr.DataArray(
         values,
         dims=(SURVEY_COLUMN, UNIT, PERIOD),

@@ -39,9 +39,9 @@ from exlink.checks.result import (
 )
 from exlink.models import summaries
 from exlink.models.diagnostics import IdentificationWarning
+from exlink.models.propagation import ChainDraws, intervention_shock
 from exlink.models.reliability import sampling_variance
 from exlink.rollouts import relative_periods, rollout_variation
-from exlink.simulate.forward import ChainDraws, intervention_shock
 
 if TYPE_CHECKING:
     from exlink.models.chain import ChainModel

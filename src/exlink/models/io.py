@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from exlink._paths import check_input_file, check_output_file
+from exlink._version import __version__
 from exlink.data import Panel
 from exlink.models.diagnostics import LATENT_GROUP, LATENT_PREFIX, latent_diagnostics
 from exlink.models.experiments import Experiment
@@ -80,8 +81,6 @@ def data_digest(groups: dict[str, xr.Dataset]) -> str:
 
 def save(model: ChainModel, path: Path) -> Path:
     """Write a fitted model to a netCDF file (see the module docstring)."""
-    from exlink import __version__
-
     idata = model._require_idata()
     check_output_file(path, ".nc")
     chain_json = model.chain.to_json()
@@ -144,8 +143,6 @@ def load(
     Returns the chain, priors, panel, inference data, experiments and pilots
     of new investments.
     """
-    from exlink import __version__
-
     check_input_file(path, "model file")
     try:
         tree = xr.open_datatree(path, engine=ENGINE).load()

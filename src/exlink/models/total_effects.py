@@ -7,7 +7,7 @@ import xarray as xr
 
 from exlink.dims import HORIZON, INTERVENTION, STAGE
 from exlink.models.design import ChainDesign
-from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
+from exlink.models.propagation import ChainDraws, intervention_shock, propagate
 
 LONG_RUN_PERIODS = 240
 """Periods after which an effect counts as long-run."""

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from exlink.models.experiments import Experiment
-from exlink.simulate.forward import ChainDraws, propagate
+from exlink.models.propagation import ChainDraws, propagate
 from exlink.transforms import exposure
 
 SETTLED_PERIODS = 240

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exlink.models.experiments import Experiment
-from exlink.simulate.forward import ChainDraws, intervention_shock, propagate
+from exlink.models.propagation import ChainDraws, intervention_shock, propagate
 from exlink.simulate.investments import Investment
 from exlink.simulate.pilots import draw_effects, update_with_pilots
 from exlink.transforms import exposure

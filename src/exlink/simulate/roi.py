@@ -1,7 +1,7 @@
 """The return of candidate investments: cash flows, NPV, ROI, payback and risk.
 
 For every posterior sample, each investment's rollout is propagated through the
-chain (:mod:`exlink.simulate.forward`) against a baseline on the same sample,
+chain (:mod:`exlink.models.propagation`) against a baseline on the same sample,
 with expected values only. Stage changes become money through
 :class:`~exlink.simulate.investments.Finance`: revenue times the margin, cost to
 serve saved, and leavers avoided times their replacement cost; the
@@ -22,9 +22,9 @@ from exlink._names import unknown_name_message
 from exlink.dims import HORIZON, INVESTMENT, STAGE, UNIT
 from exlink.models.design import recent_level
 from exlink.models.diagnostics import require_convergence
+from exlink.models.propagation import ChainDraws
 from exlink.models.summaries import thin
 from exlink.selection import select_units
-from exlink.simulate.forward import ChainDraws
 from exlink.simulate.investments import Finance, Investment
 from exlink.simulate.money import PERIODS_PER_YEAR, MoneySetup
 from exlink.simulate.objectives import (
