@@ -41,7 +41,6 @@ from exlink.simulate.portfolio import (
     UNCONVERGED_NOTE,
     _check,
     _groups,
-    _plan_cost,
     _solve,
     _stage_limits,
 )
@@ -164,7 +163,7 @@ def value_of_information(
         0.05,
         None,
         must_fund,
-        lambda chosen: _plan_cost(result, list(chosen), sum(costs[names.index(n)] for n in chosen)),
+        result,
     )
     if budget is None:
         limit = np.inf
@@ -173,7 +172,7 @@ def value_of_information(
     problem = plan_values(result, [stage for stage, *_ in limits], groups)
 
     listed = (
-        _feasible_plans(problem, costs, groups, limit, forced, limits)
+        _feasible_plans(problem, groups, limit, forced, limits)
         if len(names) <= MAX_LISTED
         else None
     )
@@ -248,9 +247,9 @@ def _best_per_row(problem: PlanValues, values, groups, budget, forced, limits) -
     return out[inverse.ravel()]
 
 
-def _feasible_plans(problem: PlanValues, costs, groups, budget, forced, limits) -> np.ndarray:
+def _feasible_plans(problem: PlanValues, groups, budget, forced, limits) -> np.ndarray:
     """Column vectors of every plan within the budget and constraints, ``(plans, columns)``."""
-    n = len(costs)
+    n = len(problem.names)
     x = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
     keep = (x[:, forced] == 1).all(axis=1)
     for members in groups:

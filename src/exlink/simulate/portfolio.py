@@ -172,7 +172,7 @@ def prioritise(
         alpha,
         max_loss_probability,
         must_fund,
-        lambda chosen: _plan_cost(result, list(chosen), sum(costs[names.index(n)] for n in chosen)),
+        result,
     )
     groups = _groups(result)
     problem = plan_values(result, [stage for stage, *_ in limits], groups)
@@ -251,7 +251,7 @@ def _groups(result: RoiResult) -> list[list[int]]:
 
 
 def _check(
-    budget, costs, names, objective, alpha, max_loss_probability, must_fund, forced_cost=None
+    budget, costs, names, objective, alpha, max_loss_probability, must_fund, result=None
 ) -> tuple:
     """Validate the arguments of :func:`prioritise`; returns them read as plain numbers."""
     if objective not in OBJECTIVES:
@@ -278,7 +278,9 @@ def _check(
         if name not in names:
             raise ValueError("must_fund: " + unknown_name_message("investment", name, names))
     forced = (
-        forced_cost(must_fund) if forced_cost else sum(costs[names.index(n)] for n in must_fund)
+        _plan_cost(result, list(must_fund))
+        if result is not None
+        else sum(costs[names.index(n)] for n in must_fund)
     )
     if forced > budget:
         raise ValueError(
@@ -394,10 +396,10 @@ def _solve(
     return np.round(solution.x[:k]).astype(float)
 
 
-def _plan_cost(result: RoiResult, names: list[str], separate: float) -> float:
+def _plan_cost(result: RoiResult, names: list[str]) -> float:
     """What funding ``names`` together costs (segments share a fixed cost)."""
     if result.simulator is None and len(names) > 1:
-        return float(separate)
+        return float(result.total_cost()[names].sum())
     return result.portfolio_cost(names)
 
 
@@ -424,7 +426,7 @@ def _plan(
     return Plan(
         selected=selected,
         budget=float(budget),
-        cost=_plan_cost(result, selected, costs @ x),
+        cost=_plan_cost(result, selected),
         expected_npv=float(total.mean()),
         p_loss=float((total < 0).mean()),
         cvar=float(worst.mean()),
