@@ -20,7 +20,10 @@ A latent survey stage ``j`` is integrated when
   another ``t``: the group is a small Gaussian network per unit and ``t``,
   integrated exactly by sequential conditioning. A link from a latent stage
   to itself (an autoregression), or two paths of different total lag between
-  two stages, couple every period of a unit; such stages are sampled.
+  two stages, couple every period of a unit: a stage with an autoregression
+  is sampled, and where lags of a group do not line up, the fewest stages
+  are sampled that let the rest line up. A sampled stage may still feed an
+  integrated one: its sampled true values are part of the target's mean.
 
 Everything else is sampled as before (:mod:`exlink.models.latent`).
 """
@@ -30,6 +33,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Protocol
+
+MAX_SEARCHED = 12
+"""The most integrated stages of one group searched for the best one to sample."""
 
 
 class _Link(Protocol):
@@ -87,18 +93,50 @@ def integrated_groups(
         j
         for j in latent
         if j not in student
-        and all(lk.form == "linear" and lk.target not in student for lk in _out(links, j))
+        and all(
+            lk.form == "linear" and lk.target not in student and lk.target != j
+            for lk in _out(links, j)
+        )
     }
+    return _settle(links, latent, frozenset(chosen), {})
+
+
+def _settle(
+    links: Sequence[_Link],
+    latent: Set[int],
+    chosen: frozenset[int],
+    seen: dict[frozenset[int], tuple[IntegratedGroup, ...]],
+) -> tuple[IntegratedGroup, ...]:
+    """The groups of the most stages of ``chosen`` that can be integrated together.
+
+    A stage stays integrated only while every latent target of its links is
+    integrated too. Where the lags of a group do not line up, one of its
+    stages must be sampled: each is tried in turn and the choice that keeps
+    the most stages integrated wins (the first such, in stage order). A group
+    of more than :data:`MAX_SEARCHED` stages is sampled whole instead.
+    """
+    if chosen in seen:
+        return seen[chosen]
+    start = chosen
     while True:
-        kept = {
+        kept = frozenset(
             j
             for j in chosen
             if all(lk.target in chosen for lk in _out(links, j) if lk.target in latent)
-        }
-        groups, aligned = _align(links, kept)
-        if aligned == kept == chosen:
-            return groups
-        chosen = aligned
+        )
+        if kept == chosen:
+            break
+        chosen = kept
+    groups, conflicted = _align(links, set(chosen))
+    if conflicted:
+        members = conflicted[0]
+        if len(members) > MAX_SEARCHED:
+            groups = _settle(links, latent, chosen - members, seen)
+        else:
+            tries = [_settle(links, latent, chosen - {j}, seen) for j in sorted(members)]
+            groups = max(tries, key=lambda found: sum(len(g.latent) for g in found))
+    seen[start] = groups
+    return groups
 
 
 def _out(links: Sequence[_Link], j: int) -> list[_Link]:
@@ -107,15 +145,15 @@ def _out(links: Sequence[_Link], j: int) -> list[_Link]:
 
 def _align(
     links: Sequence[_Link], chosen: set[int]
-) -> tuple[tuple[IntegratedGroup, ...], set[int]]:
-    """Split the chosen stages into groups; drop the groups whose lags do not line up."""
+) -> tuple[tuple[IntegratedGroup, ...], list[set[int]]]:
+    """Split the chosen stages into groups; list the chosen stages of groups whose lags clash."""
     edges = [(i, lk) for i, lk in enumerate(links) if lk.source in chosen]
     neighbours: dict[int, list[tuple[int, int]]] = {}
     for _, lk in edges:
         neighbours.setdefault(lk.source, []).append((lk.target, lk.lag))
         neighbours.setdefault(lk.target, []).append((lk.source, -lk.lag))
     seen: set[int] = set()
-    groups, kept = [], set()
+    groups, conflicted = [], []
     for start in sorted(chosen):
         if start in seen:
             continue
@@ -130,6 +168,7 @@ def _align(
                     consistent = False
         seen.update(offsets)
         if not consistent:
+            conflicted.append(set(offsets) & chosen)
             continue
         low = min(offsets.values())
         members = set(offsets)
@@ -142,8 +181,7 @@ def _align(
                 links=group_links,
             )
         )
-        kept |= members & chosen
-    return tuple(groups), kept
+    return tuple(groups), conflicted
 
 
 def _sources_first(members: set[int], links: Sequence[_Link]) -> tuple[int, ...]:
