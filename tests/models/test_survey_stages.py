@@ -48,7 +48,7 @@ def test_survey_sources_get_latent_values_and_terminal_ones_do_not():
     }
 
 
-def test_an_autoregressive_survey_stage_has_sampled_true_values():
+def test_an_autoregressive_survey_stage_is_sampled_and_the_stage_it_feeds_integrated():
     chain = xl.Chain(
         stages=list(xl.datasets.SURVEY_CHAIN.stages),
         links=[*xl.datasets.SURVEY_CHAIN.links, xl.Link("engagement", "engagement", lag=1)],
@@ -57,10 +57,15 @@ def test_an_autoregressive_survey_stage_has_sampled_true_values():
     sim = survey_sim()
     model = xl.ChainModel(chain).build(sim.panel())
     names = {rv.name for rv in model._model.free_RVs}
-    # engagement's autoregression couples its periods, and customer's mean holds it.
-    assert {"latent_raw[engagement]", "latent_raw[customer]"} <= names
-    assert model._design.integrated == ()
-    assert set(model.reliability()["true_values"]) == {"sampled"}
+    # engagement's autoregression couples its periods: sampled. customer's mean holds
+    # engagement's sampled values, and customer's own true values are integrated.
+    assert "latent_raw[engagement]" in names and "latent_raw[customer]" not in names
+    (group,) = model._design.integrated
+    assert [model._design.stage_names[j] for j in group.latent] == ["customer"]
+    assert model.reliability()["true_values"].to_dict() == {
+        "engagement": "sampled",
+        "customer": "integrated",
+    }
 
 
 def test_sampled_true_values_are_saved_as_their_diagnostics(tmp_path):

@@ -98,7 +98,7 @@ def event_study(
     chain_draws = ChainDraws.from_posterior(design, posterior)
     sigma = posterior["sigma_std"].stack(sample=("chain", "draw")).transpose("sample", ...).values
     y = design.original_values()
-    z = {m: values[2] for m, values in design.moderators.items()}
+    z = {name: m.z for name, m in design.moderators.items()}
     variation = rollout_variation(design.intervention_names, np.nan_to_num(design.rollouts))
     variation = variation.set_index("intervention")
     rng = np.random.default_rng(random_seed)

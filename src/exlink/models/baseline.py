@@ -258,9 +258,7 @@ class BaselineModel:
             lagged = shifted(raw[term.source], term.lag)
             columns[f"link:{term.label}"] = lagged
             if term.moderator:
-                columns[f"mod:{term.label}"] = (
-                    lagged * design.moderators[term.moderator][2][:, None]
-                )
+                columns[f"mod:{term.label}"] = lagged * design.moderators[term.moderator].z[:, None]
         for term in design.effects:
             if term.target != j:
                 continue
@@ -269,12 +267,12 @@ class BaselineModel:
             e = exposure(design.rollouts[term.intervention], rate, rate)
             columns[f"effect:{term.label}"] = e
             if term.moderator:
-                columns[f"mod:{term.label}"] = e * design.moderators[term.moderator][2][:, None]
+                columns[f"mod:{term.label}"] = e * design.moderators[term.moderator].z[:, None]
         return columns
 
     def _regress(self, j: int):
         design = self._design
-        return two_way_ols(design.y[j] * design.sds[j] + design.means[j], self._columns(j))
+        return two_way_ols(design.to_original(j, design.y[j]), self._columns(j))
 
     def _fit_quality(self, intervention: str, rate: float) -> float:
         previous = self.ramps[intervention]

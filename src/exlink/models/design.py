@@ -116,7 +116,7 @@ class ChainDesign:
     rollouts
         Intervention rollouts, shape ``(interventions, units, periods)``.
     moderators
-        Attribute -> ``(center, scale, standardised values per unit)``.
+        Attribute -> its :class:`Moderator` (centre, scale, standardised values per unit).
     first_period
         Per stage, the first period whose expected value can be computed
         (the longest lag among its incoming links).
@@ -251,6 +251,10 @@ class ChainDesign:
         """Stage values on their own scale, shape ``(stages, units, periods)``, NaN where absent."""
         return self.y * self.sds[:, None, None] + self.means[:, None, None]
 
+    def to_original(self, j: int, standardised: np.ndarray) -> np.ndarray:
+        """Stage ``j``'s standardised values (or levels) on the stage's own scale."""
+        return standardised * self.sds[j] + self.means[j]
+
     def link_factor(self, term: LinkTerm) -> float:
         """Original-scale change of the target per standardised unit of a link coefficient."""
         return float(self.sds[term.target] / self.sds[term.source])
@@ -380,14 +384,31 @@ def survey_terms(design: ChainDesign, panel: Panel) -> dict[int, SurveyTerm]:
     return out
 
 
-def _moderators(chain: Chain, panel: Panel) -> dict[str, tuple[float, float, np.ndarray]]:
+@dataclass(frozen=True)
+class Moderator:
+    """A unit attribute that moderates links or effects, standardised across units.
+
+    Attributes
+    ----------
+    center, scale
+        The attribute's mean and standard deviation across units.
+    z
+        Each unit's standardised value, ``(value - center) / scale``.
+    """
+
+    center: float
+    scale: float
+    z: np.ndarray
+
+
+def _moderators(chain: Chain, panel: Panel) -> dict[str, Moderator]:
     out = {}
     for name in chain.moderators:
         values = panel.attributes[name].to_numpy(dtype=float)
         center, scale = float(values.mean()), float(values.std(ddof=1))
         if not scale > 0:
             raise ValueError(f"moderator {name!r} is the same for every unit: it cannot moderate.")
-        out[name] = (center, scale, (values - center) / scale)
+        out[name] = Moderator(center, scale, (values - center) / scale)
     return out
 
 

@@ -281,7 +281,7 @@ def _mean_moderators(design: ChainDesign, units: tuple | None) -> dict[str, floa
     if units is None:
         return {name: 0.0 for name in design.moderators}
     rows = [list(design.units).index(u) for u in units]
-    return {name: float(np.mean(values[2][rows])) for name, values in design.moderators.items()}
+    return {name: float(np.mean(m.z[rows])) for name, m in design.moderators.items()}
 
 
 def _plain(value: Any) -> Any:

@@ -93,7 +93,7 @@ def build_graph(
         exposures, ramps = _exposures(design, priors, coords, rollouts)
         _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords)
 
-        z = {name: pt.as_tensor(v[2])[:, None] for name, v in design.moderators.items()}
+        z = {name: pt.as_tensor(m.z)[:, None] for name, m in design.moderators.items()}
         response_sd = (
             _group("response_sd", priors, "survey_estimated", coords)
             if coords["survey_estimated"]

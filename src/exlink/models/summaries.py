@@ -209,7 +209,7 @@ def stage_draws(design: ChainDesign, draws: xr.Dataset) -> xr.DataArray:
     for j, name in enumerate(design.stage_names):
         cells = design.observed_cells(j)
         grid[:, :, j, cells] = draws[f"y[{name}]"].values
-        grid[:, :, j, cells] = grid[:, :, j, cells] * design.sds[j] + design.means[j]
+        grid[:, :, j, cells] = design.to_original(j, grid[:, :, j, cells])
     return xr.DataArray(
         grid.reshape(n_chains, n_draws, len(design.stage_names), n_units, n_periods),
         dims=("chain", "draw", STAGE, UNIT, PERIOD),

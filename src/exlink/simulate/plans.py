@@ -121,7 +121,7 @@ class PlanSimulator:
         chunk = max(1, _MEMORY_CELLS // (len(design.stage_names) * samples.n_samples * horizon))
         for first in range(0, len(units), chunk):
             picked = units[first : first + chunk]
-            z = {name: v[2][picked] for name, v in design.moderators.items()}
+            z = {name: m.z[picked] for name, m in design.moderators.items()}
             shock = self._shock(investments, picked, z)
             change = propagate(samples, shock, baseline=self.baseline[:, picked], moderators=z)
             stage_sum += change.sum(axis=2)
