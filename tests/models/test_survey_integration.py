@@ -131,6 +131,40 @@ CASES = {
         },
         {"missing_rate": {"growth": 0.2, "customer": 0.1}},
     ),
+    "several survey stages with a common source feeding one (pillars to NPS)": (
+        Chain(
+            stages=[*_stages(), Stage("speed", "cx"), Stage("care", "cx"), Stage("loyalty", "cx")],
+            links=[
+                Link("engagement", "speed"),
+                Link("engagement", "care"),
+                Link("engagement", "customer"),
+                Link("speed", "loyalty"),
+                Link("care", "loyalty"),
+                Link("customer", "loyalty"),
+                Link("care", "growth", lag=1),
+                Link("loyalty", "growth", lag=1),
+            ],
+            interventions=PROGRAMME,
+        ),
+        {
+            "engagement": {"responses": 5, "sd": 14},
+            "speed": {"responses": 9, "sd": 12},
+            "care": {"responses": 9, "sd": 12},
+            "customer": {"responses": 9, "sd": 18},
+            "loyalty": {"responses": 7, "sd": 15},
+        },
+        {
+            "engagement -> speed": 0.4,
+            "engagement -> care": 0.3,
+            "engagement -> customer": 0.5,
+            "speed -> loyalty": 0.3,
+            "care -> loyalty": 0.2,
+            "customer -> loyalty": 0.4,
+            "care -> growth (lag 1)": 0.1,
+            "loyalty -> growth (lag 1)": 0.2,
+        },
+        {"missing_rate": {"care": 0.1, "loyalty": 0.1}},
+    ),
     "an autoregressive survey stage, sampled, feeding integrated ones": (
         Chain(
             stages=[*_stages(), Stage("loyalty", "customer")],
@@ -158,7 +192,8 @@ CASES = {
 }
 
 
-SLOW_CASES = {"an autoregressive survey stage, sampled, feeding integrated ones"}
+PILLARS = "several survey stages with a common source feeding one (pillars to NPS)"
+SLOW_CASES = {"an autoregressive survey stage, sampled, feeding integrated ones", PILLARS}
 
 
 @pytest.mark.parametrize(
@@ -226,3 +261,38 @@ def _laplace(point, names, logp, gradient, hessian) -> float:
     sign, logdet = np.linalg.slogdet(precision)
     assert sign > 0
     return float(logp(with_values(mode)) + len(z0) / 2 * np.log(2 * np.pi) - logdet / 2)
+
+
+def test_folding_true_values_out_of_the_state_changes_no_prediction():
+    import pytensor
+    import pytensor.tensor as pt
+
+    from exlink.models import survey_filter
+
+    chain, surveys, links, extra = CASES[PILLARS]
+    design = xl.ChainModel(chain).build(_sim(chain, surveys, links, **extra).panel())._design
+    (group,) = design.integrated
+    rng = np.random.default_rng(1)
+
+    def grid():
+        return pt.as_tensor(rng.normal(size=design.shape))
+
+    run = survey_filter._Pass(
+        design,
+        group,
+        survey_filter._Grid(design, group),
+        survey_filter._children(design, group, {i: rng.normal() for i in group.links}),
+        {s: grid() for s in group.order},
+        pt.as_tensor(rng.uniform(0.5, 1.5, len(design.stage_names))),
+        {s: grid() for s in group.order},
+        {s: pt.as_tensor(rng.uniform(0.2, 3.0, design.shape)) for s in group.latent},
+    )
+    folded_mean, folded_variance, _ = run(fold=True)
+    folded_size = run.largest
+    mean, variance, _ = run(fold=False)
+    assert folded_size < run.largest
+    outputs = [d[s] for d in (folded_mean, folded_variance, mean, variance) for s in group.order]
+    values = pytensor.function([], outputs)()
+    half = len(values) // 2
+    for folded, full in zip(values[:half], values[half:], strict=True):
+        np.testing.assert_allclose(folded, full, rtol=1e-10, atol=1e-12)

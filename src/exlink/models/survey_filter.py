@@ -27,6 +27,19 @@ values integrated out, and after the last stage ``M`` is each true value's
 mean given every value of its unit and slice: the value its links' targets
 are predicted from (:meth:`~exlink.models.chain.ChainModel.predict`).
 
+The state need not hold every true value seen so far. Once a true value
+``x[a]`` feeds no stage still to come except through links into stages
+``t``, only ``b[a,t] * x[a]`` matters to them: it is added to an entry
+``in[t]``, the part of ``t``'s expected value from true values no longer in
+the state, and ``x[a]`` leaves. A true value leaves as soon as that does not
+make the state larger. Where six pillars feed NPS, the state holds one entry
+for NPS instead of six pillars; the cost of conditioning grows with the
+square of the state, so this is what keeps large groups affordable. The
+predictive distributions are unchanged (the state is a linear function of
+the same normal vector); the means of every true value given the whole
+group are read from a second pass that keeps them all, which the log
+density does not need.
+
 In cells where a latent stage's equation is not defined (its leading
 periods) its true value is ``Normal(0, 1)``, as when it is sampled; a
 target's value enters where its expected value is defined and it is observed
@@ -96,55 +109,138 @@ def integrate_group(
         Survey stage -> the precision ``n / s**2`` of its means (0 where absent).
     """
     grid = _Grid(design, group)
-    mean: dict[int, pt.TensorVariable] = {}
-    cov: dict[tuple[int, int], pt.TensorVariable] = {}
+    run = _Pass(design, group, grid, _children(design, group, slopes), base, sigma, values, weights)
+    # The likelihood's pass keeps the state small; the full pass is only read for the
+    # true values' means, outside the log density.
+    mean, variance, _ = run(fold=True)
+    _, _, state = run(fold=False)
+    expected = {a: grid.to_time(state.mean[("x", a)], a) for a in group.latent}
+    return Filtered(mean, variance, expected)
 
-    def c(a: int, b: int) -> pt.TensorVariable:
-        return cov[(a, b) if (a, b) in cov else (b, a)]
 
-    def condition(cross: dict[int, pt.TensorVariable], gain, innovation) -> None:
-        """Condition the state on one value whose covariance with each true value is ``cross``."""
-        for a in mean:
-            mean[a] = mean[a] + cross[a] * gain * innovation
-        for key in cov:
-            cov[key] = cov[key] - cross[key[0]] * cross[key[1]] * gain
+def _children(design: ChainDesign, group: IntegratedGroup, slopes) -> dict[int, dict[int, object]]:
+    """Latent stage -> the stages its links feed -> the links' summed slope."""
+    children: dict[int, dict[int, object]] = {s: {} for s in group.latent}
+    for i in group.links:
+        term = design.links[i]
+        kids = children[term.source]
+        kids[term.target] = kids.get(term.target, 0.0) + slopes[i]
+    return children
 
-    out_mean, out_variance = {}, {}
-    for s in group.order:
-        load: dict[int, pt.TensorVariable] = {}
-        for i in group.links:
-            term = design.links[i]
-            if term.target == s:
-                load[term.source] = load.get(term.source, 0.0) + slopes[i]
-        predicted = grid.to_group(base[s], s) + sum(b * mean[a] for a, b in load.items())
-        cross = {a: sum(b * c(a, other) for other, b in load.items()) for a in mean}
-        variance = sum(load[a] * cross[a] for a in load) + sigma[s] ** 2
-        modelled = grid.mask(design.modelled(s), s)
-        y = grid.to_group(values[s], s)
-        if s in group.latent:
-            predicted = pt.where(modelled, predicted, 0.0)
-            variance = pt.where(modelled, variance, 1.0)
-            cross = {a: pt.where(modelled, v, 0.0) for a, v in cross.items()}
-            mean[s] = predicted
-            for a, v in cross.items():
-                cov[(a, s)] = v
-            cov[(s, s)] = variance
-            cross[s] = variance
-            w = grid.to_group(weights[s], s)
-            condition(cross, w / (w * variance + 1.0), y - predicted)
-        else:
-            if s in weights:
-                present = design.surveys[s].n > 0
-                safe = pt.where(present, weights[s], 1.0)
-                variance = variance + grid.to_group(pt.where(present, 1.0 / safe, 0.0), s)
-            enters = grid.mask(_enters(design, s), s)
-            condition(
-                cross, pt.where(enters, 1.0 / variance, 0.0), pt.where(enters, y - predicted, 0.0)
+
+class _State:
+    """The joint normal of the state's entries given the values seen so far.
+
+    An entry is ``("x", a)``, latent stage ``a``'s true value, or ``("in", t)``,
+    the part of stage ``t``'s expected value that comes from true values no
+    longer in the state (``sum of b[a,t] * x[a]`` over those ``a``).
+    """
+
+    def __init__(self) -> None:
+        self.mean: dict[tuple[str, int], pt.TensorVariable] = {}
+        self.cov: dict[tuple[tuple[str, int], tuple[str, int]], pt.TensorVariable] = {}
+
+    def c(self, a, b) -> pt.TensorVariable:
+        return self.cov[(a, b) if (a, b) in self.cov else (b, a)]
+
+    def condition(self, cross, gain, innovation) -> None:
+        """Condition on one value whose covariance with each entry is ``cross``."""
+        for a in self.mean:
+            self.mean[a] = self.mean[a] + cross[a] * gain * innovation
+        for key in self.cov:
+            self.cov[key] = self.cov[key] - cross[key[0]] * cross[key[1]] * gain
+
+    def drop(self, a) -> None:
+        del self.mean[a]
+        self.cov = {k: v for k, v in self.cov.items() if a not in k}
+
+    def fold(self, a, into, b) -> None:
+        """``into += b * a``, ``into`` created at 0 when absent."""
+        if into not in self.mean:
+            self.mean[into] = 0.0
+            for k in self.mean:
+                self.cov[(into, k)] = 0.0
+        before = self.c(a, into)
+        self.mean[into] = self.mean[into] + b * self.mean[a]
+        for k in self.mean:
+            if k != into:
+                key = (into, k) if (into, k) in self.cov else (k, into)
+                self.cov[key] = self.cov[key] + b * self.c(a, k)
+        key = (into, into)
+        self.cov[key] = self.cov[key] + b * (before + self.c(a, into))
+
+
+class _Pass:
+    """One pass of sequential conditioning over a group's stages, sources first.
+
+    With ``fold``, a true value leaves the state as soon as keeping it is no
+    smaller than keeping its share of the stages it still feeds: it is added
+    to their ``("in", t)`` entries. The state then holds what the stages still
+    to come depend on, not every true value: a stage fed by six others costs
+    one entry, not six. Both passes give the same predictive distributions.
+    """
+
+    def __init__(self, design, group, grid, children, base, sigma, values, weights) -> None:
+        self.design, self.group, self.grid, self.children = design, group, grid, children
+        self.base, self.sigma, self.values, self.weights = base, sigma, values, weights
+
+    def __call__(self, fold: bool):
+        design, group, grid, state = self.design, self.group, self.grid, _State()
+        out_mean, out_variance = {}, {}
+        self.largest = 0
+        for step, s in enumerate(group.order):
+            load = {("x", a): kids[s] for a, kids in self.children.items() if s in kids}
+            load = {k: b for k, b in load.items() if k in state.mean}
+            if ("in", s) in state.mean:
+                load[("in", s)] = 1.0
+            predicted = grid.to_group(self.base[s], s) + sum(
+                b * state.mean[a] for a, b in load.items()
             )
-        out_mean[s] = grid.to_time(predicted, s)
-        out_variance[s] = grid.to_time(variance, s)
-    expected = {a: grid.to_time(mean[a], a) for a in group.latent}
-    return Filtered(out_mean, out_variance, expected)
+            cross = {a: sum(b * state.c(a, k) for k, b in load.items()) for a in state.mean}
+            variance = sum(load[a] * cross[a] for a in load) + self.sigma[s] ** 2
+            modelled = grid.mask(design.modelled(s), s)
+            y = grid.to_group(self.values[s], s)
+            if s in group.latent:
+                me = ("x", s)
+                predicted = pt.where(modelled, predicted, 0.0)
+                variance = pt.where(modelled, variance, 1.0)
+                cross = {a: pt.where(modelled, v, 0.0) for a, v in cross.items()}
+                state.mean[me] = predicted
+                for a, v in cross.items():
+                    state.cov[(a, me)] = v
+                state.cov[(me, me)] = variance
+                cross[me] = variance
+                w = grid.to_group(self.weights[s], s)
+                state.condition(cross, w / (w * variance + 1.0), y - predicted)
+            else:
+                if s in self.weights:
+                    present = design.surveys[s].n > 0
+                    safe = pt.where(present, self.weights[s], 1.0)
+                    variance = variance + grid.to_group(pt.where(present, 1.0 / safe, 0.0), s)
+                enters = grid.mask(_enters(design, s), s)
+                state.condition(
+                    cross,
+                    pt.where(enters, 1.0 / variance, 0.0),
+                    pt.where(enters, y - predicted, 0.0),
+                )
+            if ("in", s) in state.mean:
+                state.drop(("in", s))
+            self.largest = max(self.largest, len(state.mean))
+            if fold:
+                self._fold(state, step)
+            out_mean[s] = grid.to_time(predicted, s)
+            out_variance[s] = grid.to_time(variance, s)
+        return out_mean, out_variance, state
+
+    def _fold(self, state: _State, step: int) -> None:
+        """Fold every true value that no longer needs its own entry into what it feeds."""
+        later = set(self.group.order[step + 1 :])
+        for key in [k for k in state.mean if k[0] == "x"]:
+            feeds = {t: b for t, b in self.children[key[1]].items() if t in later}
+            if sum(("in", t) not in state.mean for t in feeds) <= 1:
+                for t, b in feeds.items():
+                    state.fold(key, ("in", t), b)
+                state.drop(key)
 
 
 def _enters(design: ChainDesign, j: int) -> np.ndarray:
