@@ -258,6 +258,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from exlink.checks import check_all
     from exlink.report import write_html
 
     check_output_file(args.out)
@@ -267,7 +268,7 @@ def _report(args: argparse.Namespace) -> int:
         print(
             "Running the causal checks (the placebos and prior sensitivity refit) ...", flush=True
         )
-        checks = model.check_all(fit={"progressbar": False})
+        checks = check_all(model, fit={"progressbar": False})
         print(checks, flush=True)
     path = write_html(model, run.result, args.out, run.plan, title=args.title, checks=checks)
     print(f"{run.plan!r}\n\nWrote {path}")
@@ -279,7 +280,9 @@ CHECKS_FAILED = 3
 
 
 def _check(args: argparse.Namespace) -> int:
+    from exlink.checks import check_all
     from exlink.models.chain import ChainModel
+    from exlink.plotting import check_figures
 
     check_output_folder(args.out)
     model = ChainModel.load(args.model)
@@ -290,11 +293,11 @@ def _check(args: argparse.Namespace) -> int:
     print("\nRunning the causal checks ...", flush=True)
     fit = {"draws": args.draws, "tune": args.tune, "random_seed": args.seed}
     fit["progressbar"] = not args.quiet
-    report = model.check_all(fit=fit, sensitivity=not args.no_sensitivity)
+    report = check_all(model, fit=fit, sensitivity=not args.no_sensitivity)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report.verdicts().to_csv(out / "verdicts.csv", index=False)
-    for name, figure in report.figures().items():
+    for name, figure in check_figures(report).items():
         figure.savefig(out / f"{name}.png", dpi=110)
     print(f"\n{report!r}\n\nWrote verdicts.csv and {len(report.results)} figures into {out}/")
     return 0 if report.passed else CHECKS_FAILED

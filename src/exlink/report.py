@@ -337,8 +337,9 @@ def _identification(health) -> str:
 def _checks(checks: CheckReport | None, figure) -> list[str]:
     if checks is None:
         return [
-            "<p>The falsification checks were not run: run model.check_all() (event study, "
-            "placebos in time and space, reverse direction, prior sensitivity) and pass the "
+            "<p>The falsification checks were not run: run exlink.checks.check_all(model) "
+            "(event study, placebos in time and space, reverse direction, prior sensitivity) "
+            "and pass the "
             "result as write_html(..., checks=...).</p>"
         ]
     verdict = "good" if checks.passed else "bad"
@@ -354,7 +355,7 @@ def _checks(checks: CheckReport | None, figure) -> list[str]:
     body = [f"<p class='verdict {verdict}'>{html.escape(headline)}</p>"]
     body.append(_table(checks.verdicts(), index=False))
     for name, result in checks.results.items():
-        body.append(figure(result.figure(), f"check_{name}"))
+        body.append(figure(plotting.check_figure(result), f"check_{name}"))
     return body
 
 

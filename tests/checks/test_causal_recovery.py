@@ -47,7 +47,7 @@ def coaching(model):
 def test_clean_data_pass_every_check(tmp_path):
     sim = make_service_chain(**SIZE)
     model = fit(sim)
-    report = model.check_all()
+    report = xl.checks.check_all(model)
     verdicts = report.verdicts()
     assert report.passed, report
     assert set(verdicts["status"]) == {"passed"}, verdicts

@@ -11,6 +11,7 @@ from exlink.checks.refit import subchain, with_rollouts
 from exlink.checks.sensitivity import scaled_priors
 from exlink.cli import CHECKS_FAILED, main
 from exlink.datasets import make_service_chain
+from exlink.plotting import check_figure
 
 mock_sample = pytest.fixture(mock_sample_setup_and_teardown)
 pytestmark = pytest.mark.filterwarnings(
@@ -43,7 +44,7 @@ def test_with_rollouts_adds_a_column_and_leaves_the_panel_alone():
 
 
 def test_event_study_tables_and_figure(fitted):
-    result = fitted.event_study(leads=3, lags=4, draws=40)
+    result = checks.event_study(fitted, leads=3, lags=4, draws=40)
     assert result.check == "event_study"
     assert result.table["subject"].tolist() == [
         "coaching -> engagement",
@@ -54,7 +55,7 @@ def test_event_study_tables_and_figure(fitted):
     assert set(details["relative_period"]) <= set(range(-3, 5))
     assert (details["lower"] <= details["upper"]).all()
     assert set(result.table["status"]) <= {"passed", "failed", "not run"}
-    assert len(result.figure().axes) == 3
+    assert len(check_figure(result).axes) == 3
 
 
 def test_event_study_is_not_run_without_leads(mock_sample):
@@ -62,7 +63,8 @@ def test_event_study_is_not_run_without_leads(mock_sample):
         n_units=16, n_periods=12, seed=3, rollouts={"coaching": {"first_wave": 0, "last_wave": 0}}
     )
     model = xl.ChainModel(sim.chain).fit(sim.panel(), **QUICK)
-    row = model.event_study(draws=40).table.set_index("subject").loc["coaching -> engagement"]
+    table = checks.event_study(model, draws=40).table.set_index("subject")
+    row = table.loc["coaching -> engagement"]
     assert row["status"] == "not run" and bool(row["passed"])
     assert "no staggered timing" in row["message"]
 
@@ -75,7 +77,7 @@ def test_placebos_refit_with_their_own_unpooled_effects(fitted):
     assert row["status"] in {"passed", "failed"}
     space = checks.placebo_in_space(fitted, "complaint_redesign", fit=QUICK)
     assert space.table["subject"].tolist() == ["complaint_redesign -> nps"]
-    assert space.figure().axes[0].get_title() == "placebo in space"
+    assert check_figure(space).axes[0].get_title() == "placebo in space"
     with pytest.raises(KeyError, match="yoga"):
         checks.placebo_in_time(fitted, ["yoga"], fit=QUICK)
 
@@ -99,7 +101,7 @@ def test_scaled_priors_widen_effects_and_keep_the_pools(fitted):
 
 
 def test_check_all_and_the_report_section(fitted, tmp_path):
-    report = fitted.check_all(fit=QUICK)
+    report = checks.check_all(fitted, fit=QUICK)
     assert list(report.results) == [
         "event_study",
         "placebo_in_time",
@@ -189,7 +191,7 @@ def test_leads_that_are_not_zero_raise_an_identification_warning(fitted, monkeyp
         staggered, "_verdict", lambda subject, *_: verdict_row(subject, FAILED, "leads not zero.")
     )
     with pytest.warns(xl.IdentificationWarning, match="event study of coaching -> engagement"):
-        result = fitted.event_study(draws=40)
+        result = checks.event_study(fitted, draws=40)
     assert not result.passed
 
 
@@ -205,3 +207,14 @@ def test_the_wald_verdict_reads_the_leads():
     failed = _verdict("k -> s", moved, "", 0.01)
     assert failed["status"] == "failed" and failed["p_value"] < 1e-4
     assert _verdict("k -> s", [], "", 0.01)["status"] == "not run"
+
+
+def test_results_are_data_and_a_check_without_a_figure_is_named():
+    import pandas as pd
+
+    result = checks.CheckResult(
+        "made_up", pd.DataFrame([checks.result.verdict_row("x", "passed", "ok")])
+    )
+    assert not hasattr(result, "figure")
+    with pytest.raises(ValueError, match="no figure is known for the 'made_up' check"):
+        check_figure(result)

@@ -7,6 +7,7 @@ from exlink.checks import reverse_direction
 from exlink.datasets import make_service_chain
 from exlink.datasets.threats import EXAMPLES
 from exlink.models.baseline import BaselineModel
+from exlink.plotting import check_figure
 
 SIZE = {"n_units": 40, "n_periods": 18}
 THREATS = EXAMPLES | {"reverse": EXAMPLES["feedback"]}
@@ -41,7 +42,7 @@ def test_reverse_direction_refuses_an_unknown_link_and_draws_a_figure():
         reverse_direction(model, links=["nps -> revenue"])
     result = reverse_direction(model, links="engagement -> nps")
     assert result.table["subject"].tolist() == ["engagement -> nps"]
-    figure = result.figure()
+    figure = check_figure(result)
     assert figure.axes[0].get_title() == "reverse direction"
 
 

@@ -85,9 +85,7 @@ def reverse_direction(
         reverse = _partial(shifted(source, -ahead), target, shifted(source, -ahead + 1), z)
         rows.append(_verdict(term.label, forward, reverse, ratio))
     table = pd.DataFrame(rows)
-    from exlink.plotting.check_figures import direction_figure
-
-    return CheckResult("reverse_direction", table, table, direction_figure)
+    return CheckResult("reverse_direction", table, table)
 
 
 def _partial(y: np.ndarray, x: np.ndarray, own: np.ndarray, z: float) -> tuple[float, ...]:

@@ -161,9 +161,7 @@ def _placebo_check(
         for target in chain.intervention(name).targets:
             rows.append(verdict_row(f"{name} -> {target}", NOT_RUN, f"not run: {why}."))
     table = pd.DataFrame(rows)
-    from exlink.plotting.check_figures import placebo_figure
-
-    return CheckResult(check, table, table, placebo_figure)
+    return CheckResult(check, table, table)
 
 
 def _fit_placebos(

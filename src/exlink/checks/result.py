@@ -1,12 +1,15 @@
-"""What a check returns: a tidy verdict per subject, the numbers behind it, and a figure."""
+"""What a check returns: a tidy verdict per subject and the numbers behind it.
+
+Results are data. Their figures are drawn by
+:func:`exlink.plotting.check_figure` and :func:`exlink.plotting.check_figures`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from exlink.spec import Chain
 
@@ -29,14 +32,14 @@ class CheckResult:
         cannot support the check), ``passed`` (not failed), ``message`` and
         the numbers the verdict rests on.
     details
-        The numbers behind the figure (for an event study, one row per
-        subject and relative period).
+        The numbers behind the check's figure (for an event study, one row
+        per subject and relative period); see
+        :func:`exlink.plotting.check_figure`.
     """
 
     check: str
     table: pd.DataFrame
     details: pd.DataFrame = field(default_factory=pd.DataFrame)
-    _plot: Callable[[CheckResult], Figure] | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -53,12 +56,6 @@ class CheckResult:
         out = self.table[["subject", "status", "passed", "message"]].copy()
         out.insert(0, "check", self.check)
         return out.reset_index(drop=True)
-
-    def figure(self) -> Figure:
-        """The check drawn as a matplotlib figure."""
-        if self._plot is None:
-            raise RuntimeError(f"the {self.check} check has no figure.")
-        return self._plot(self)
 
     def __repr__(self) -> str:
         state = "passed" if self.passed else f"FAILED for {len(self.failures)} subject(s)"
@@ -95,10 +92,6 @@ class CheckReport:
         if not frames:
             return pd.DataFrame(columns=VERDICT_COLUMNS)
         return pd.concat(frames, ignore_index=True)
-
-    def figures(self) -> dict[str, Figure]:
-        """Check name -> its figure."""
-        return {name: r.figure() for name, r in self.results.items()}
 
     def __getitem__(self, name: str) -> CheckResult:
         return self.results[name]

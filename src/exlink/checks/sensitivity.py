@@ -110,9 +110,7 @@ def prior_sensitivity(
         if notes:
             message += "; " + "; ".join(notes)
         rows.append(verdict_row(subject, status, message + ".", largest_move=worst))
-    from exlink.plotting.check_figures import sensitivity_figure
-
-    return CheckResult("prior_sensitivity", pd.DataFrame(rows), details, sensitivity_figure)
+    return CheckResult("prior_sensitivity", pd.DataFrame(rows), details)
 
 
 def _effects(table: pd.DataFrame, prior: str) -> pd.DataFrame:

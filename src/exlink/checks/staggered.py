@@ -139,11 +139,7 @@ def event_study(
                         "n_cells": n,
                     }
                 )
-    from exlink.plotting.check_figures import event_study_figure
-
-    result = CheckResult(
-        "event_study", pd.DataFrame(rows), pd.DataFrame(details), event_study_figure
-    )
+    result = CheckResult("event_study", pd.DataFrame(rows), pd.DataFrame(details))
     for subject, message in result.failures[["subject", "message"]].itertuples(index=False):
         warnings.warn(f"event study of {subject}: {message}", IdentificationWarning, stacklevel=2)
     return result

@@ -6,7 +6,6 @@ import contextlib
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pymc as pm
@@ -35,10 +34,6 @@ from exlink.models.reliability import reliability_table
 from exlink.models.sampling import exact_arithmetic, run_sampler
 from exlink.priors import Prior
 from exlink.spec import Chain
-
-if TYPE_CHECKING:
-    from exlink.checks import CheckReport, CheckResult
-
 
 CURVED_TARGET_ACCEPT = 0.9
 """Target acceptance of a fit whose chain has a saturating, threshold or registered link."""
@@ -466,21 +461,6 @@ class ChainModel:
         from exlink.models.total_effects import total_effects
 
         return total_effects(self._require_design(), self._require_idata().posterior, horizon)
-
-    def event_study(self, **kwargs) -> CheckResult:
-        """Each intervention's effect by period relative to its start, leads as a pre-trend check.
-
-        See :func:`exlink.checks.event_study` for the arguments.
-        """
-        from exlink.checks import event_study
-
-        return event_study(self, **kwargs)
-
-    def check_all(self, **kwargs) -> CheckReport:
-        """Run every falsification check (see :func:`exlink.checks.check_all`)."""
-        from exlink.checks import check_all
-
-        return check_all(self, **kwargs)
 
     def reliability(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Per survey stage, the share of its within-unit variation that is signal.

@@ -1,6 +1,7 @@
 """Figures from exlink's results: each function takes results and returns a matplotlib Figure."""
 
 from exlink.plotting.chain_diagram import chain_diagram
+from exlink.plotting.check_figures import check_figure, check_figures
 from exlink.plotting.model_figures import effects_forest, predictive_check, total_effect
 from exlink.plotting.roi_figures import (
     cashflow_fan,
@@ -13,6 +14,8 @@ from exlink.plotting.roi_figures import (
 __all__ = [
     "cashflow_fan",
     "chain_diagram",
+    "check_figure",
+    "check_figures",
     "effects_forest",
     "frontier",
     "npv_distribution",

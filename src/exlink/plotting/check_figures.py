@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from exlink.checks.result import CheckReport, CheckResult
 
 FAILED_COLOUR, PASSED_COLOUR, OTHER_COLOUR = "#C44E52", "#4C72B0", "#8C8C8C"
 
@@ -132,3 +135,54 @@ def sensitivity_figure(result: Any) -> Figure:
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+FIGURES: dict[str, Callable[[CheckResult], Figure]] = {
+    "event_study": event_study_figure,
+    "placebo_in_time": placebo_figure,
+    "placebo_in_space": placebo_figure,
+    "reverse_direction": direction_figure,
+    "prior_sensitivity": sensitivity_figure,
+}
+"""Check name -> the function that draws its result."""
+
+
+def check_figure(result: CheckResult) -> Figure:
+    """One check's result drawn as a matplotlib figure.
+
+    Parameters
+    ----------
+    result
+        A result of :func:`exlink.checks.event_study`,
+        :func:`~exlink.checks.placebo_in_time`, :func:`~exlink.checks.placebo_in_space`,
+        :func:`~exlink.checks.reverse_direction` or
+        :func:`~exlink.checks.prior_sensitivity`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        For the event study, one panel per effect with its leads shaded; for
+        the others, one row per subject with its interval.
+
+    Raises
+    ------
+    ValueError
+        When no figure is known for the result's check.
+
+    Examples
+    --------
+    >>> from exlink.plotting import check_figure
+    >>> fig = check_figure(report["event_study"])  # doctest: +SKIP
+    """
+    draw = FIGURES.get(result.check)
+    if draw is None:
+        raise ValueError(
+            f"no figure is known for the {result.check!r} check; figures exist for "
+            f"{', '.join(FIGURES)}."
+        )
+    return draw(result)
+
+
+def check_figures(report: CheckReport) -> dict[str, Figure]:
+    """Check name -> its figure, for every check of a :class:`~exlink.checks.CheckReport`."""
+    return {name: check_figure(result) for name, result in report.results.items()}
