@@ -37,14 +37,9 @@ from scipy.interpolate import BSpline
 from exlink._names import unknown_name_message
 from exlink._values import as_number
 from exlink.simulate.plan_values import PlanValues, plan_values
-from exlink.simulate.portfolio import (
-    UNCONVERGED_NOTE,
-    _check,
-    _groups,
-    _solve,
-    _stage_limits,
-)
+from exlink.simulate.portfolio import UNCONVERGED_NOTE
 from exlink.simulate.roi import RoiResult
+from exlink.simulate.selection import checked_arguments, exclusive_groups, solve, stage_limits_of
 
 _ROUNDING = 1e-12
 MAX_LISTED = 12
@@ -153,9 +148,9 @@ def value_of_information(
     estimation error.
     """
     single, costs, names = _investment_values(result)
-    limits = _stage_limits(result, stage_limits)
+    limits = stage_limits_of(result, stage_limits)
     checked = float(costs.sum()) if budget is None else budget
-    limit, *_ = _check(
+    limit, *_ = checked_arguments(
         checked,
         costs,
         names,
@@ -168,7 +163,7 @@ def value_of_information(
     if budget is None:
         limit = np.inf
     forced = [names.index(n) for n in ((must_fund,) if isinstance(must_fund, str) else must_fund)]
-    groups = _groups(result)
+    groups = exclusive_groups(result)
     problem = plan_values(result, [stage for stage, *_ in limits], groups)
 
     listed = (
@@ -240,7 +235,7 @@ def _best_per_row(problem: PlanValues, values, groups, budget, forced, limits) -
     rows, inverse = np.unique(values, axis=0, return_inverse=True)
     out = np.empty(len(rows))
     for r, row in enumerate(rows):
-        columns = _solve(
+        columns = solve(
             problem, groups, budget, "expected_npv", 0.05, None, forced, limits, row[None]
         )
         out[r] = row @ columns

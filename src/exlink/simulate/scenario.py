@@ -57,7 +57,8 @@ from exlink.models.diagnostics import ConvergenceError
 from exlink.simulate.information import value_of_information
 from exlink.simulate.investments import Finance, Investment
 from exlink.simulate.objectives import objective_weights
-from exlink.simulate.portfolio import OBJECTIVES, prioritise
+from exlink.simulate.portfolio import prioritise
+from exlink.simulate.selection import OBJECTIVES
 
 SCENARIO_KEYS = (
     "model",
