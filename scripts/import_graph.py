@@ -12,7 +12,8 @@ Layers, lowest first (a module may import its own layer and those below):
 5. ``cli``, ``demo`` and the package front ``exlink/__init__.py``
 
 Run: ``.venv/bin/python scripts/import_graph.py`` (exit status 1 when any
-import goes upward). Imports under ``if TYPE_CHECKING:`` count too.
+import goes upward, or when a module reads another object's private member).
+Imports under ``if TYPE_CHECKING:`` count too.
 """
 
 from __future__ import annotations
@@ -72,6 +73,34 @@ def upward_imports() -> list[tuple[str, str]]:
     )
 
 
+def private_reads(path: Path) -> list[str]:
+    """``object._member`` reads in ``path`` of another object's private member.
+
+    ``self._x`` and ``cls._x`` are a class reading itself; ``type(self)._x``
+    likewise. Anything else reaches into another object's inner state, which
+    its owner may change without notice.
+    """
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+            continue
+        if node.attr.startswith("__") and node.attr.endswith("__"):
+            continue
+        owner = node.value
+        if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+            continue
+        if isinstance(owner, ast.Call) and getattr(owner.func, "id", None) == "type":
+            continue
+        where = module_name(path) if path.is_relative_to(SOURCE) else path.name
+        found.append(f"{where}:{node.lineno} .{node.attr}")
+    return found
+
+
+def all_private_reads() -> list[str]:
+    """:func:`private_reads` over every module of exlink."""
+    return [hit for p in sorted(SOURCE.rglob("*.py")) for hit in private_reads(p)]
+
+
 def main() -> int:
     modules = sorted(SOURCE.rglob("*.py"))
     total = sum(len(imports(p)) for p in modules)
@@ -80,7 +109,11 @@ def main() -> int:
     print(f"{len(upward)} imports go upward:")
     for source, target in upward:
         print(f"  {source} (layer {layer(source)}) -> {target} (layer {layer(target)})")
-    return 1 if upward else 0
+    private = all_private_reads()
+    print(f"{len(private)} reads of another object's private member:")
+    for hit in private:
+        print(f"  {hit}")
+    return 1 if upward or private else 0
 
 
 if __name__ == "__main__":

@@ -26,3 +26,16 @@ def test_layers_and_imports_are_read_as_documented(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("from exlink import plotting\nfrom exlink.models import io\n")
     assert graph.imports(module) == {"exlink.plotting", "exlink.models.io"}
+
+
+def test_no_module_reads_another_objects_private_members():
+    assert load().all_private_reads() == []
+
+
+def test_private_reads_are_found_and_a_class_reading_itself_is_not(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f(model):\n    return model._design\n\n"
+        "class A:\n    def g(self):\n        return self._x, type(self)._y, self.__dict__\n"
+    )
+    assert [hit.split(" ")[-1] for hit in load().private_reads(module)] == ["._design"]

@@ -65,8 +65,8 @@ def test_a_model_with_a_registered_form_has_its_parameters_and_a_finite_density(
     chain = xl.Chain.from_dict(chain)
     label = chain.links[1].label
     model = xl.ChainModel(chain).build(data.panel())
-    assert list(model._model.coords["nonlinear_link"]) == [label]
-    logp = model._model.compile_logp()(model._model.initial_point())
+    assert list(model.pymc_model.coords["nonlinear_link"]) == [label]
+    logp = model.pymc_model.compile_logp()(model.pymc_model.initial_point())
     assert np.isfinite(logp)
 
 

@@ -512,6 +512,43 @@ class Panel:
         }
         return dataset
 
+    def with_exposure(self, exposure: xr.DataArray) -> Panel:
+        """A copy of the panel with other intervention columns; everything else is shared.
+
+        Parameters
+        ----------
+        exposure
+            Dims ``(intervention, unit, period)`` over this panel's units and
+            periods, as :attr:`exposure`: a rollout share in [0, 1] or a
+            non-negative intensity, NaN only in absent rows.
+
+        Returns
+        -------
+        Panel
+            A new panel; this one is not changed.
+        """
+        if not isinstance(exposure, xr.DataArray) or exposure.dims != (INTERVENTION, UNIT, PERIOD):
+            raise ValueError(
+                "with_exposure needs a DataArray with dims (intervention, unit, period); got "
+                f"{getattr(exposure, 'dims', type(exposure).__name__)}."
+            )
+        if exposure.shape[1:] != self.observed.shape:
+            raise ValueError(
+                f"with_exposure: the exposure covers {exposure.shape[1]} units and "
+                f"{exposure.shape[2]} periods; the panel has {self.n_units} and {self.n_periods}."
+            )
+        return type(self)(
+            self.stages,
+            exposure,
+            self.attributes,
+            self.observed,
+            grid=self._grid,
+            units=self._units,
+            unit_column=self.unit_column,
+            surveys=self.surveys,
+            survey_data=self.survey_data,
+        )
+
     @classmethod
     def from_xarray(cls, dataset: xr.Dataset) -> Panel:
         """Rebuild a panel from :meth:`to_xarray` output (for example a saved model's data)."""

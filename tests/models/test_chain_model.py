@@ -60,7 +60,7 @@ def built(sim):
 
 
 def test_graph_has_labelled_dims(built, sim):
-    model = built._model
+    model = built.pymc_model
     assert list(model.coords["link"]) == [lk.label for lk in RICH_CHAIN.links]
     assert list(model.coords["effect"]) == [
         "coaching -> engagement",
@@ -78,7 +78,7 @@ def test_graph_has_labelled_dims(built, sim):
 
 
 def test_logp_gradient_is_finite_at_the_initial_point(built):
-    model = built._model
+    model = built.pymc_model
     point = model.initial_point()
     assert np.isfinite(model.compile_logp()(point))
     assert np.isfinite(model.compile_dlogp()(point)).all()
@@ -88,7 +88,7 @@ def test_prior_predictive_draws_have_dims_and_no_nan(built):
     prior = built.sample_prior_predictive(draws=20, random_seed=1)
     y = prior["prior_predictive"]["y"]
     assert y.dims == ("chain", "draw", "stage", "unit", "period")
-    design = built._design
+    design = built.design
     for j, name in enumerate(design.stage_names):
         cells = design.observed_cells(j)
         flat = y.sel(stage=name).values.reshape(1, 20, -1)[:, :, cells]
@@ -101,7 +101,7 @@ def test_default_priors_table(built):
     table = built.default_priors()
     assert set(table["group"]) >= {"beta", "ramp", "fade", "lever_sd", "gamma", "nu"}
     row = table[(table.group == "beta") & (table.element == "engagement -> nps")].iloc[0]
-    factor = built._design.sds[1] / built._design.sds[0]
+    factor = built.design.sds[1] / built.design.sds[0]
     assert row["prior"] == "Normal(mu=0, sigma=1)"
     assert row["original_scale"] == f"Normal(mu=0, sigma={factor:.6g})"
     assert table.query("group == 'gamma'")["source"].eq("lever pool").all()
@@ -113,8 +113,8 @@ def test_element_prior_is_restated_on_the_standardised_scale(sim):
         "ramp": xl.Prior("Beta", alpha=5, beta=5),
     }
     model = xl.ChainModel(sim.chain, priors=priors).build(sim.panel())
-    factor = model._design.sds[1] / model._design.sds[0]
-    rv = model._model["beta_std[engagement -> nps]"]
+    factor = model.design.sds[1] / model.design.sds[0]
+    rv = model.pymc_model["beta_std[engagement -> nps]"]
     mu, sigma = (float(p.eval()) for p in rv.owner.inputs[-2:])
     assert (mu, sigma) == pytest.approx((0.6 / factor, 0.1 / factor))
     table = model.default_priors()
@@ -127,7 +127,7 @@ def test_element_prior_is_restated_on_the_standardised_scale(sim):
 def test_effect_taken_out_of_its_pool(sim):
     priors = {"gamma[redesign -> nps]": xl.Prior("Normal", mu=2.0, sigma=1.0)}
     model = xl.ChainModel(sim.chain, priors=priors).build(sim.panel())
-    assert "gamma_std[redesign -> nps]" in model._model.named_vars
+    assert "gamma_std[redesign -> nps]" in model.pymc_model.named_vars
     table = model.default_priors().query("group == 'gamma'").set_index("element")
     assert table.loc["redesign -> nps", "source"] == "user"
     assert table.loc["coaching -> engagement", "source"] == "lever pool"
@@ -333,13 +333,13 @@ def test_predict_and_posterior_predictive(mocked, sim):
 def test_fit_after_predict_does_not_store_mu(sim, mock_sample):
     model = xl.ChainModel(sim.chain).fit(sim.panel(), draws=5, chains=2, progressbar=False)
     model.predict(draws=4)
-    assert "mu" in model._model.named_vars
+    assert "mu" in model.pymc_model.named_vars
     model.fit(draws=5, chains=2, progressbar=False)
     assert "mu" not in model.idata.posterior
 
 
 def test_design_accounts_for_every_cell(built, sim):
-    cells = built._design.describe_cells()
+    cells = built.design.describe_cells()
     panel = sim.panel()
     assert cells.loc["engagement", "missing"] == panel.missing["engagement"]
     assert cells.loc["engagement", "imputed"] == panel.missing["engagement"]

@@ -35,7 +35,7 @@ def sim():
 def test_lagged_links_up_the_chain_build_with_a_finite_gradient(sim, extra, reverse):
     chain = with_links(sim.chain, *extra, reverse=reverse)
     model = xl.ChainModel(chain).build(sim.panel())
-    pymc_model = model._model
+    pymc_model = model.pymc_model
     point = pymc_model.initial_point()
     assert np.isfinite(pymc_model.compile_logp()(point))
     gradient = pymc_model.compile_dlogp()(point)
@@ -48,8 +48,8 @@ def test_an_experiment_on_a_chain_with_feedback_builds(sim):
     model = xl.ChainModel(chain)
     model.add_experiment("coaching", "nps", lift=2.0, se=0.5)
     model.build(sim.panel())
-    point = model._model.initial_point()
-    assert np.isfinite(model._model.compile_logp()(point))
+    point = model.pymc_model.initial_point()
+    assert np.isfinite(model.pymc_model.compile_logp()(point))
 
 
 @pytest.mark.slow

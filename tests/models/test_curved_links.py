@@ -45,7 +45,7 @@ def curved():
 
 
 def central_range(model, stage: str) -> tuple[float, float]:
-    design = model._design
+    design = model.design
     j = design.stage_names.index(stage)
     low, high = design.central[j] * design.sds[j] + design.means[j]
     return float(low), float(high)
@@ -82,7 +82,7 @@ def test_the_curves_bend_as_the_truth_does(curved):
     calibrated model, and the halves of one link are strongly correlated, which lowers
     it)."""
     sim, model = curved
-    design = model._design
+    design = model.design
     posterior = model.idata.posterior
     for k, truth in enumerate(sim.truth.links):
         j = design.stage_names.index(truth.source)

@@ -112,11 +112,11 @@ def test_an_experiment_is_a_likelihood_term_that_is_saved(sim, mock_sample, tmp_
     model.add_experiment("coaching", "nps", 2.0, 0.5, units=["U001", "U002"], periods=6)
     assert model.idata is None, "draws without the experiment are dropped"
     model.fit(draws=10, chains=2, progressbar=False)
-    observed = {v.name for v in model._model.observed_RVs}
+    observed = {v.name for v in model.pymc_model.observed_RVs}
     assert "experiment[0]" in observed
-    scale = model._design.sds[list(sim.chain.stage_names).index("nps")]
-    node = model._model["experiment[0]"]
-    assert float(model._model.rvs_to_values[node].data) == pytest.approx(2.0 / scale)
+    scale = model.design.sds[list(sim.chain.stage_names).index("nps")]
+    node = model.pymc_model["experiment[0]"]
+    assert float(model.pymc_model.rvs_to_values[node].data) == pytest.approx(2.0 / scale)
     loaded = xl.ChainModel.load(model.save(tmp_path / "m.nc"))
     assert loaded.experiments == model.experiments
     assert loaded.experiments[0].units == ("U001", "U002")

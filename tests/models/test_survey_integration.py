@@ -203,7 +203,7 @@ SLOW_CASES = {"an autoregressive survey stage, sampled, feeding integrated ones"
 def test_integrating_true_values_out_is_exact(case):
     chain, surveys, links, extra = CASES[case]
     sim = _sim(chain, surveys, links, **extra)
-    design = xl.ChainModel(chain).build(sim.panel())._design
+    design = xl.ChainModel(chain).build(sim.panel()).design
     assert design.integrated, "the case must integrate something"
     sampled = copy.copy(design)
     sampled.integrated = ()
@@ -270,7 +270,7 @@ def test_folding_true_values_out_of_the_state_changes_no_prediction():
     from exlink.models import survey_filter
 
     chain, surveys, links, extra = CASES[PILLARS]
-    design = xl.ChainModel(chain).build(_sim(chain, surveys, links, **extra).panel())._design
+    design = xl.ChainModel(chain).build(_sim(chain, surveys, links, **extra).panel()).design
     (group,) = design.integrated
     rng = np.random.default_rng(1)
 

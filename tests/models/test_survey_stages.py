@@ -33,12 +33,12 @@ def test_generator_measures_survey_stages_around_the_truth():
 def test_survey_sources_get_latent_values_and_terminal_ones_do_not():
     sim = survey_sim(surveys={**SURVEYS["surveys"], "growth": {"responses": 30, "sd": 3}})
     model = xl.ChainModel(sim.chain).build(sim.panel())
-    design = model._design
+    design = model.design
     latent = [name for j, name in enumerate(design.stage_names) if design.is_latent(j)]
     assert latent == ["engagement", "customer"]
     # A linear Gaussian chain: the true values are integrated out, not sampled.
     assert all(design.is_integrated(j) for j in (0, 1)) and not design.is_latent(2)
-    names = {rv.name for rv in model._model.free_RVs}
+    names = {rv.name for rv in model.pymc_model.free_RVs}
     assert not any(name.startswith("latent_raw[") for name in names)
     assert "response_sd_std" not in names
     assert model.reliability()["true_values"].to_dict() == {
@@ -56,12 +56,12 @@ def test_an_autoregressive_survey_stage_is_sampled_and_the_stage_it_feeds_integr
     )
     sim = survey_sim()
     model = xl.ChainModel(chain).build(sim.panel())
-    names = {rv.name for rv in model._model.free_RVs}
+    names = {rv.name for rv in model.pymc_model.free_RVs}
     # engagement's autoregression couples its periods: sampled. customer's mean holds
     # engagement's sampled values, and customer's own true values are integrated.
     assert "latent_raw[engagement]" in names and "latent_raw[customer]" not in names
-    (group,) = model._design.integrated
-    assert [model._design.stage_names[j] for j in group.latent] == ["customer"]
+    (group,) = model.design.integrated
+    assert [model.design.stage_names[j] for j in group.latent] == ["customer"]
     assert model.reliability()["true_values"].to_dict() == {
         "engagement": "sampled",
         "customer": "integrated",
@@ -91,7 +91,7 @@ def test_a_survey_without_sd_estimates_the_response_sd():
     settings = {k: {**v, "report_sd": False} for k, v in SURVEYS["surveys"].items()}
     sim = survey_sim(surveys=settings)
     model = xl.ChainModel(sim.chain).build(sim.panel())
-    assert "response_sd_std" in {rv.name for rv in model._model.free_RVs}
+    assert "response_sd_std" in {rv.name for rv in model.pymc_model.free_RVs}
     table = model.default_priors().query("group == 'response_sd'")
     assert table["element"].tolist() == ["engagement", "customer"]
 
@@ -114,10 +114,10 @@ def test_low_reliability_of_a_source_is_a_warning_with_responses_needed():
     noisy = {"engagement": {"responses": 5, "sd": 30}, "customer": {"responses": 200, "sd": 5}}
     sim = survey_sim(surveys=noisy)
     model = xl.ChainModel(sim.chain).build(sim.panel())
-    warnings = reliability_warnings(model._design, reliability_table(model._design))
+    warnings = reliability_warnings(model.design, reliability_table(model.design))
     assert len(warnings) == 1 and "'engagement'" in warnings[0]
     assert "responses per value" in warnings[0]
-    table = reliability_table(model._design)
+    table = reliability_table(model.design)
     assert table.loc["engagement", "low"] and not table.loc["customer", "low"]
 
 
@@ -131,7 +131,7 @@ def test_estimated_response_sd_gives_a_reliability_interval():
         {"response_sd": (("chain", "draw", "survey_estimated"), draws)},
         coords={"survey_estimated": ["engagement", "customer"]},
     )
-    table = reliability_table(model._design, posterior)
+    table = reliability_table(model.design, posterior)
     assert (table["lower"] < table["reliability"]).all()
     assert (table["reliability"] < table["upper"]).all()
 
@@ -232,7 +232,7 @@ def test_nps_and_proportion_surveys_build_with_their_own_variance():
         links=[xl.Link("engagement", "nps")],
     )
     model = xl.ChainModel(chain).build(panel)
-    design = model._design
+    design = model.design
     nps = design.surveys[1]
     assert nps.kind == "nps" and not nps.latent and not nps.estimated
     frame = panel.to_frame()
@@ -264,7 +264,7 @@ def test_a_chain_without_interventions_builds_and_says_why_it_has_no_total_effec
     from exlink.models.total_effects import total_effects
 
     with pytest.raises(ValueError, match="no interventions"):
-        total_effects(model._design, xr.Dataset(), 12)
+        total_effects(model.design, xr.Dataset(), 12)
 
 
 def test_diagnostics_show_each_survey_stages_reliability():
@@ -275,7 +275,7 @@ def test_diagnostics_show_each_survey_stages_reliability():
     rng = np.random.default_rng(1)
     posterior = xr.Dataset({"beta_std": (("chain", "draw", "link"), rng.normal(size=(2, 50, 2)))})
     idata = xr.DataTree.from_dict({"/posterior": posterior})
-    health = diagnose(idata, model._design)
+    health = diagnose(idata, model.design)
     expected = model.reliability()["reliability"]
     assert health.reliability["reliability"].tolist() == pytest.approx(expected.tolist())
     text = repr(health)
@@ -290,8 +290,8 @@ def test_diagnostics_show_each_survey_stages_reliability():
             interventions=list(sim.chain.intervention_names),
         )
     )
-    assert diagnose(idata, plain._design).reliability is None
-    assert "Survey reliability" not in repr(diagnose(idata, plain._design))
+    assert diagnose(idata, plain.design).reliability is None
+    assert "Survey reliability" not in repr(diagnose(idata, plain.design))
 
 
 def test_a_noisy_survey_stage_counts_fewer_units_for_its_period_effects():
@@ -300,12 +300,12 @@ def test_a_noisy_survey_stage_counts_fewer_units_for_its_period_effects():
     noisy = {"engagement": {"responses": 5, "sd": 30}, "customer": {"responses": 400, "sd": 5}}
     sim = survey_sim(n_units=40, surveys=noisy)
     model = xl.ChainModel(sim.chain).build(sim.panel())
-    design = model._design
+    design = model.design
     shares = [signal_share(design, j) for j in range(3)]
     assert shares[0] < 0.5 < shares[1] < 1.0 == shares[2]
     # 40 units x a signal share under 0.75 fall short of the 30 a centred form needs.
-    names = {rv.name for rv in model._model.free_RVs}
+    names = {rv.name for rv in model.pymc_model.free_RVs}
     assert {"period_effect_centred", "period_effect_raw"} <= names
-    coords = model._model.coords
+    coords = model.pymc_model.coords
     assert coords["period_noncentred_stage"] == ("engagement",)
     assert coords["period_centred_stage"] == ("customer", "growth")

@@ -4,8 +4,8 @@ import numpy as np
 import xarray as xr
 
 import exlink as xl
-from exlink.dims import HORIZON, INVESTMENT
-from exlink.simulate.roi import SAMPLE, RoiResult
+from exlink.dims import HORIZON, INVESTMENT, SAMPLE
+from exlink.simulate.roi import RoiResult
 
 
 def true_posterior(
@@ -21,7 +21,7 @@ def true_posterior(
     """
     rng = np.random.default_rng(seed)
     model = xl.ChainModel(sim.chain).build(sim.panel())
-    design = model._design
+    design = model.design
     truth = sim.truth
     beta = [
         lk.coef * design.sds[t.source] / design.sds[t.target]

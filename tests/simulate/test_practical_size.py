@@ -24,14 +24,13 @@ def _with_link_draws(model, link: int, draws: np.ndarray) -> xl.ChainModel:
     beta = posterior["beta"].values.copy()
     beta[:, :, link] = draws
     posterior["beta"] = posterior["beta"].copy(data=beta)
-    copy = xl.ChainModel(model.chain)
-    copy.panel, copy._design = model.panel, model._design
+    copy = xl.ChainModel(model.chain).build(model.panel)
     copy.idata = xr.DataTree.from_dict({"/posterior": posterior})
     return copy
 
 
 def test_default_region_is_a_tenth_of_the_target_sd_per_source_sd(exact):
-    design = exact._design
+    design = exact.design
     table = exact.effects()
     links = table[table["kind"] == "link"].reset_index(drop=True)
     for term, row in zip(design.links, links.itertuples(), strict=True):

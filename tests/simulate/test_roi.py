@@ -8,8 +8,7 @@ from posteriors import hand_result, true_posterior
 
 import exlink as xl
 from exlink.datasets import make_service_chain
-from exlink.dims import HORIZON
-from exlink.simulate.roi import SAMPLE
+from exlink.dims import HORIZON, SAMPLE
 from exlink.simulate.sensitivity import npv_sensitivity
 
 pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
@@ -75,7 +74,7 @@ def test_new_investment_draws_from_its_range_and_lever(exact):
     informed = xl.Investment("app", lever="people", effect={"engagement": (1.0, 4.0)}, ramp=1.0)
     many = xl.simulate(_repeat(exact, 400), [informed], fin, draws=None, random_seed=4)
     values = many.paths("engagement").isel({HORIZON: 0}).values.ravel()
-    sd_eng = exact._design.sds[0]
+    sd_eng = exact.design.sds[0]
     prior_var, pop_var = (3.0 / (2 * 1.6448536)) ** 2, (0.2 * sd_eng) ** 2
     mean = (2.5 / prior_var + 0.5 * sd_eng / pop_var) / (1 / prior_var + 1 / pop_var)
     assert values.mean() == pytest.approx(mean, abs=0.1)
@@ -84,8 +83,7 @@ def test_new_investment_draws_from_its_range_and_lever(exact):
 def _repeat(model, n):
     posterior = model.idata.posterior.to_dataset()
     tiled = xr.concat([posterior] * (n // posterior.sizes["draw"]), dim="draw")
-    copy = xl.ChainModel(model.chain)
-    copy.panel, copy._design = model.panel, model._design
+    copy = xl.ChainModel(model.chain).build(model.panel)
     copy.idata = xr.DataTree.from_dict(
         {"/posterior": tiled.assign_coords(draw=np.arange(tiled.sizes["draw"]))}
     )

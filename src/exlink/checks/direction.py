@@ -64,7 +64,7 @@ def reverse_direction(
         One row per link: ``forward`` and ``reverse`` partial correlations
         with their intervals.
     """
-    design = model._require_design()
+    design = model.design
     raw = design.original_values()
     terms = [t for t in design.links if t.source != t.target]
     if links is not None:

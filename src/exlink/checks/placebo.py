@@ -39,6 +39,7 @@ from exlink.checks.result import (
     chosen_interventions,
     verdict_row,
 )
+from exlink.dims import GAMMA
 from exlink.priors import Prior
 from exlink.rollouts import placebo_in_space as space_rollout
 from exlink.rollouts import placebo_in_time as time_rollout
@@ -138,7 +139,7 @@ def _placebo_check(
     level: float,
     fit: Mapping[str, Any] | None,
 ) -> CheckResult:
-    design = model._require_design()
+    design = model.design
     chain = model.chain
     names = chosen_interventions(chain, interventions)
     rows, placebos, skipped = [], {}, {}
@@ -151,7 +152,7 @@ def _placebo_check(
             placebos[name] = placebo
     if placebos:
         fitted, note = _fit_placebos(model, chain, placebos, fit)
-        gamma = fitted.idata.posterior["gamma"]
+        gamma = fitted.idata.posterior[GAMMA]
         for name in placebos:
             for target in chain.intervention(name).targets:
                 fake = gamma.sel(effect=f"{name}_placebo -> {target}").values.ravel()
@@ -167,7 +168,7 @@ def _placebo_check(
 def _fit_placebos(
     model: ChainModel, chain: Chain, placebos: dict[str, np.ndarray], fit: Mapping | None
 ) -> tuple[ChainModel, str]:
-    design = model._require_design()
+    design = model.design
     targets = {t for name in placebos for t in chain.intervention(name).targets}
     part = subchain(chain, targets)
     fakes = [placebo_intervention(chain.intervention(n), f"{n}_placebo") for n in placebos]

@@ -32,7 +32,7 @@ effective draws than a money decision's tails."""
 
 def fit_settings(model: ChainModel, given: Mapping[str, Any] | None) -> dict[str, Any]:
     """The refit's sampler settings: the defaults, the model's chain count, the caller's."""
-    chains = model._require_idata().posterior.sizes["chain"]
+    chains = model.fitted.chains
     return REFIT_DEFAULTS | {"chains": max(chains, 2), "random_seed": 1} | dict(given or {})
 
 
@@ -69,16 +69,7 @@ def with_rollouts(panel: Panel, rollouts: Mapping[str, np.ndarray]) -> Panel:
         .transpose(INTERVENTION, ...)
         for name, r in rollouts.items()
     ]
-    exposure = xr.concat([panel.exposure, *extra], dim=INTERVENTION)
-    return Panel(
-        panel.stages,
-        exposure,
-        panel.attributes,
-        panel.observed,
-        grid=panel._grid,
-        units=panel.units,
-        unit_column=panel.unit_column,
-    )
+    return panel.with_exposure(xr.concat([panel.exposure, *extra], dim=INTERVENTION))
 
 
 def placebo_intervention(original: Intervention, name: str) -> Intervention:
@@ -105,7 +96,7 @@ def refit(
     """
     elements = prior_elements(ChainDesign(chain, panel))
     valid = set(elements) | {f"{g}[{e[0]}]" for g, els in elements.items() for e in els}
-    fresh = type(model)(chain, {k: v for k, v in priors.items() if k in valid})
+    fresh = model.respecify(chain, {k: v for k, v in priors.items() if k in valid})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fresh.fit(panel, **settings)

@@ -33,7 +33,7 @@ TOLERANCE = 0.5
 
 def scaled_priors(model: ChainModel, factor: float) -> dict[str, Prior]:
     """The model's priors with every effect prior ``factor`` times as wide."""
-    prior_set = PriorSet(model._require_design(), model.priors)
+    prior_set = PriorSet(model.design, model.priors)
     out = dict(model.priors)
     for group in EFFECT_GROUPS:
         if group not in prior_set.elements or not prior_set.elements[group]:

@@ -37,7 +37,7 @@ from exlink.checks.result import (
     chosen_interventions,
     verdict_row,
 )
-from exlink.models import summaries
+from exlink.dims import stack_samples, standardised
 from exlink.models.diagnostics import IdentificationWarning
 from exlink.models.propagation import ChainDraws, intervention_shock
 from exlink.models.reliability import sampling_variance
@@ -90,13 +90,14 @@ def event_study(
         clearly not zero also raises an
         :class:`~exlink.models.diagnostics.IdentificationWarning`.
     """
-    design = model._require_design()
+    fitted = model.fitted
+    design = fitted.design
     names = chosen_interventions(model.chain, interventions)
-    posterior = summaries.thin(model._require_idata().posterior.to_dataset(), draws)
-    mu = model.predict(draws=draws).stack(sample=("chain", "draw")).transpose("sample", ...)
+    posterior = fitted.thinned_posterior(draws)
+    mu = stack_samples(model.predict(draws=draws))
     mu = np.asarray(mu.values)
     chain_draws = ChainDraws.from_posterior(design, posterior)
-    sigma = posterior["sigma_std"].stack(sample=("chain", "draw")).transpose("sample", ...).values
+    sigma = stack_samples(posterior[standardised("sigma")]).values
     y = design.original_values()
     z = {name: m.z for name, m in design.moderators.items()}
     variation = rollout_variation(design.intervention_names, np.nan_to_num(design.rollouts))

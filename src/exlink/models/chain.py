@@ -20,13 +20,13 @@ from exlink.models.diagnostics import (
     ConvergenceWarning,
     Diagnostics,
     IdentificationWarning,
-    diagnose,
 )
 from exlink.models.experiments import (
     Experiment,
     check_candidate_pilot,
     experiments_from_table,
 )
+from exlink.models.fitted import FittedChain
 from exlink.models.graph import build_graph
 from exlink.models.identification import draw_priors
 from exlink.models.prior_set import PriorSet
@@ -95,8 +95,66 @@ class ChainModel:
         self._design: ChainDesign | None = None
         self._model: pm.Model | None = None
         self._mu: dict | None = None
+        self._fitted: FittedChain | None = None
         self.experiments: list[Experiment] = []
         self.pilots: list[Experiment] = []
+
+    # -- what the model holds ------------------------------------------------------------
+    @property
+    def design(self) -> ChainDesign:
+        """The arrays and index maps built from chain and panel (after :meth:`build`)."""
+        return self._require_design()
+
+    @property
+    def pymc_model(self) -> pm.Model:
+        """The PyMC model (after :meth:`build`), to inspect or extend."""
+        return self._require_model()
+
+    @property
+    def fitted(self) -> FittedChain:
+        """The fitted model's contents as one read-only value (after :meth:`fit` or :meth:`load`).
+
+        Checks, simulation, figures and model files read this value. Its
+        :attr:`~exlink.models.fitted.FittedChain.diagnostics` are computed once.
+
+        Raises
+        ------
+        RuntimeError
+            When the model has not been fitted or loaded.
+        """
+        idata, design = self._require_idata(), self._require_design()
+        held = self._fitted
+        if held is None or held.idata is not idata or held.design is not design:
+            held = FittedChain(
+                chain=self.chain,
+                priors=self.priors,
+                panel=self.panel,
+                design=design,
+                idata=idata,
+                experiments=tuple(self.experiments),
+                pilots=tuple(self.pilots),
+            )
+            self._fitted = held
+        return held
+
+    def respecify(
+        self, chain: Chain | None = None, priors: Mapping[str, Prior] | None = None
+    ) -> ChainModel:
+        """A new, unfitted model of the same class with another chain or other priors.
+
+        The checks refit through this method. A subclass whose constructor
+        takes more arguments overrides it to pass them on.
+
+        Parameters
+        ----------
+        chain
+            The new structure; this model's chain by default.
+        priors
+            The new prior overrides; this model's by default.
+        """
+        return type(self)(
+            self.chain if chain is None else chain, self.priors if priors is None else priors
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     def build(self, panel: Panel) -> ChainModel:
@@ -398,7 +456,7 @@ class ChainModel:
         posterior is close to their prior, that rest on a few units, or whose
         lag the data cannot tell from its neighbours.
         """
-        return diagnose(self._require_idata(), self._require_design())
+        return self.fitted.diagnostics
 
     def effects(
         self, hdi_prob: float = 0.9, rope: float | Mapping[str, float] = summaries.DEFAULT_ROPE
@@ -503,7 +561,6 @@ class ChainModel:
         model.experiments = list(experiments)
         model.pilots = list(pilots)
         model.panel, model.idata = panel, idata
-        model._design = ChainDesign(chain, panel)
         return model
 
     # -- helpers -----------------------------------------------------------------------------
@@ -514,6 +571,8 @@ class ChainModel:
             self.idata["prior"] = prior
 
     def _require_design(self) -> ChainDesign:
+        if self._design is None and self.panel is not None:
+            self._design = ChainDesign(self.chain, self.panel)
         if self._design is None:
             raise RuntimeError("the model is not built yet: call model.build(panel) or fit(panel).")
         return self._design

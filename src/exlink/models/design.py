@@ -17,7 +17,20 @@ import pandas as pd
 
 from exlink._names import unknown_name_message
 from exlink.data import Panel
-from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.dims import (
+    EFFECT,
+    FADING,
+    INTERVENTION,
+    LEVER,
+    LINK,
+    MODERATED_EFFECT,
+    MODERATED_LINK,
+    NONLINEAR_LINK,
+    PERIOD,
+    RAMPED,
+    STAGE,
+    UNIT,
+)
 from exlink.models.integration import integrated_groups
 from exlink.rollouts import rollout_variation
 from exlink.spec import Chain
@@ -233,14 +246,14 @@ class ChainDesign:
             UNIT: list(self.units),
             PERIOD: list(self.periods),
             INTERVENTION: list(self.intervention_names),
-            "link": [lk.label for lk in self.links],
-            "nonlinear_link": nonlinear,
-            "moderated_link": [lk.label for lk in self.links if lk.moderator],
-            "effect": [e.label for e in self.effects],
-            "moderated_effect": [e.label for e in self.effects if e.moderator],
-            "lever": list(self.levers),
-            "ramped": [k.name for k in self.chain.interventions if k.ramp],
-            "fading": [k.name for k in self.chain.interventions if k.fade],
+            LINK: [lk.label for lk in self.links],
+            NONLINEAR_LINK: nonlinear,
+            MODERATED_LINK: [lk.label for lk in self.links if lk.moderator],
+            EFFECT: [e.label for e in self.effects],
+            MODERATED_EFFECT: [e.label for e in self.effects if e.moderator],
+            LEVER: list(self.levers),
+            RAMPED: [k.name for k in self.chain.interventions if k.ramp],
+            FADING: [k.name for k in self.chain.interventions if k.fade],
             "student_t": [s.name for s in self.chain.stages if s.likelihood == "student_t"],
             "survey_estimated": [
                 self.stage_names[j] for j, term in self.surveys.items() if term.estimated

@@ -10,6 +10,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from exlink.dims import (
+    BETA,
+    CHAIN,
+    DRAW,
+    EFFECT_MODERATION,
+    GAMMA,
+    LATENT_PREFIX,
+    LINK_MODERATION,
+    SAMPLE_DIMS,
+    standardised,
+)
 from exlink.models.design import ChainDesign
 from exlink.models.identification import identification_warnings
 from exlink.models.reliability import reliability_table
@@ -17,14 +28,14 @@ from exlink.models.reliability import reliability_table
 MAX_RHAT = 1.01
 MIN_ESS = 400
 EFFECT_PARAMETERS = (
-    "beta",
-    "gamma",
-    "link_moderation",
-    "effect_moderation",
-    "ramp_std",
-    "fade_std",
-    "reference_std",
-    "curvature_std",
+    BETA,
+    GAMMA,
+    LINK_MODERATION,
+    EFFECT_MODERATION,
+    standardised("ramp"),
+    standardised("fade"),
+    standardised("reference"),
+    standardised("curvature"),
 )
 """The effects themselves, on the scale money is computed from."""
 
@@ -208,8 +219,6 @@ def require_convergence(health: Diagnostics, what: str, allow_unconverged: bool)
     )
 
 
-LATENT_PREFIX = "latent_raw["
-"""Posterior names of survey stages' latent true values (one per unit and period)."""
 LATENT_GROUP = "latent_diagnostics"
 """Group holding the per-element diagnostics of latent values whose draws were not kept."""
 
@@ -220,7 +229,7 @@ def latent_diagnostics(posterior: xr.Dataset) -> xr.Dataset:
     A saved model keeps these instead of the latent values' draws (one per
     unit, period and draw), so that its diagnostics still judge them.
     """
-    chains = posterior.sizes["chain"]
+    chains = posterior.sizes[CHAIN]
     names = [n for n in posterior.data_vars if str(n).startswith(LATENT_PREFIX)]
     rows = [_rows(str(n), posterior[n], chains) for n in names]
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
@@ -244,7 +253,7 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
         The model's design; without it, identification is not judged.
     """
     posterior = idata.posterior.to_dataset()
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    chains, draws = posterior.sizes[CHAIN], posterior.sizes[DRAW]
     table = (
         pd.concat(
             [_rows(name, posterior[name], chains) for name in posterior.data_vars],
@@ -283,9 +292,9 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
 
 def _rows(name: str, values: xr.DataArray, chains: int) -> pd.DataFrame:
     """One row per element of a posterior quantity that varies over the draws."""
-    element_dims = [d for d in values.dims if d not in ("chain", "draw")]
+    element_dims = [d for d in values.dims if d not in SAMPLE_DIMS]
     stacked = values.stack(element=element_dims) if element_dims else values.expand_dims("element")
-    stacked = stacked.transpose("chain", "draw", "element")
+    stacked = stacked.transpose(*SAMPLE_DIMS, "element")
     draws = stacked.values.astype(float)
     if draws.size == 0:
         return pd.DataFrame()
@@ -294,11 +303,11 @@ def _rows(name: str, values: xr.DataArray, chains: int) -> pd.DataFrame:
         return pd.DataFrame()
     kept = stacked.isel(element=np.flatnonzero(varies))
     if chains > 1:
-        r_hat = np.asarray(az.rhat(kept, sample_dims=["chain", "draw"]))
+        r_hat = np.asarray(az.rhat(kept, sample_dims=list(SAMPLE_DIMS)))
     else:
         r_hat = np.full(kept.sizes["element"], np.nan)
-    bulk = np.asarray(az.ess(kept, sample_dims=["chain", "draw"], method="bulk"))
-    tail = np.asarray(az.ess(kept, sample_dims=["chain", "draw"], method="tail"))
+    bulk = np.asarray(az.ess(kept, sample_dims=list(SAMPLE_DIMS), method="bulk"))
+    tail = np.asarray(az.ess(kept, sample_dims=list(SAMPLE_DIMS), method="tail"))
     labels = [_label(v) for v in kept["element"].values] if element_dims else [name]
     return pd.DataFrame(
         {

@@ -34,7 +34,25 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.dims import (
+    BETA,
+    EFFECT,
+    EFFECT_MODERATION,
+    FADING,
+    GAMMA,
+    INTERVENTION,
+    LEVER,
+    LINK,
+    LINK_MODERATION,
+    MODERATED_EFFECT,
+    MODERATED_LINK,
+    NONLINEAR_LINK,
+    PERIOD,
+    RAMPED,
+    STAGE,
+    UNIT,
+    standardised,
+)
 from exlink.models.design import ChainDesign
 from exlink.models.experiments import Experiment, implied_lift
 from exlink.models.latent import latent_likelihood, latent_values, measurement_weights
@@ -75,18 +93,18 @@ def build_graph(
         unit_effect = pm.ZeroSumNormal("unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT))
         period_effect = _period_effects(period_sd, design, coords)
 
-        beta = _group("beta", priors, "link", coords)
-        nonlinear = {label: i for i, label in enumerate(coords["nonlinear_link"])}
-        reference = _group("reference", priors, "nonlinear_link", coords) if nonlinear else None
-        curvature = _group("curvature", priors, "nonlinear_link", coords) if nonlinear else None
-        moderated_links = {label: i for i, label in enumerate(coords["moderated_link"])}
+        beta = _group(BETA, priors, LINK, coords)
+        nonlinear = {label: i for i, label in enumerate(coords[NONLINEAR_LINK])}
+        reference = _group("reference", priors, NONLINEAR_LINK, coords) if nonlinear else None
+        curvature = _group("curvature", priors, NONLINEAR_LINK, coords) if nonlinear else None
+        moderated_links = {label: i for i, label in enumerate(coords[MODERATED_LINK])}
         link_moderation = (
-            _group("link_moderation", priors, "moderated_link", coords) if moderated_links else None
+            _group(LINK_MODERATION, priors, MODERATED_LINK, coords) if moderated_links else None
         )
         gamma = _effects(design, priors, coords)
-        moderated_effects = {label: i for i, label in enumerate(coords["moderated_effect"])}
+        moderated_effects = {label: i for i, label in enumerate(coords[MODERATED_EFFECT])}
         effect_moderation = (
-            _group("effect_moderation", priors, "moderated_effect", coords)
+            _group(EFFECT_MODERATION, priors, MODERATED_EFFECT, coords)
             if moderated_effects
             else None
         )
@@ -281,12 +299,12 @@ def _group(name: str, priors: PriorSet, dim: str, coords: dict) -> pt.TensorVari
     """A vector of one prior group; elements with their own prior become scalars."""
     overrides = priors.overrides(name)
     if not overrides:
-        return priors.group(name).create(f"{name}_std", dims=dim)
+        return priors.group(name).create(standardised(name), dims=dim)
     parts = [
-        overrides.get(label, priors.group(name)).create(f"{name}_std[{label}]")
+        overrides.get(label, priors.group(name)).create(f"{standardised(name)}[{label}]")
         for label in coords[dim]
     ]
-    return pm.Deterministic(f"{name}_std", pt.stack(parts), dims=dim)
+    return pm.Deterministic(standardised(name), pt.stack(parts), dims=dim)
 
 
 def _effects(design: ChainDesign, priors: PriorSet, coords: dict) -> pt.TensorVariable:
@@ -299,57 +317,59 @@ def _effects(design: ChainDesign, priors: PriorSet, coords: dict) -> pt.TensorVa
     ``MvNormal(m0, lever_sd**2 I + s0**2 J)`` and ``lever_mean`` is drawn from
     its normal conditional, non-centred.
     """
-    labels = coords["effect"]
+    labels = coords[EFFECT]
     if not labels:
         return pt.zeros(0)
     pooled = priors.pooled_effects()
     if not pooled:
-        return _group("gamma", priors, "effect", coords)
-    lever_sd = _group("lever_sd", priors, "lever", coords)
+        return _group(GAMMA, priors, EFFECT, coords)
+    lever_sd = _group("lever_sd", priors, LEVER, coords)
     overrides = priors.overrides("gamma")
     gamma = [None] * len(labels)
     for i, label in enumerate(labels):
         if label not in pooled:
-            gamma[i] = overrides.get(label, priors.group("gamma")).create(f"gamma_std[{label}]")
+            gamma[i] = overrides.get(label, priors.group("gamma")).create(
+                f"{standardised(GAMMA)}[{label}]"
+            )
     means = []
-    for l_index, lever in enumerate(coords["lever"]):
+    for l_index, lever in enumerate(coords[LEVER]):
         members = [
             i for i, e in enumerate(design.effects) if e.lever == lever and e.label in pooled
         ]
         mean_prior = priors.overrides("lever_mean").get(lever, priors.group("lever_mean"))
         tau = lever_sd[l_index]
         if mean_prior.distribution != "Normal" or not members:
-            mean = mean_prior.create(f"lever_mean_std[{lever}]")
+            mean = mean_prior.create(f"{standardised('lever_mean')}[{lever}]")
             for i in members:
-                gamma[i] = pm.Normal(f"gamma_std[{labels[i]}]", mean, tau)
+                gamma[i] = pm.Normal(f"{standardised(GAMMA)}[{labels[i]}]", mean, tau)
             means.append(mean)
             continue
         m0, s0 = mean_prior.params.get("mu", 0.0), mean_prior.params.get("sigma", 1.0)
         n = len(members)
         if n == 1:
-            draws = pm.Normal(f"gamma_std[{lever}]", m0, pt.sqrt(tau**2 + s0**2))[None]
+            draws = pm.Normal(f"{standardised(GAMMA)}[{lever}]", m0, pt.sqrt(tau**2 + s0**2))[None]
         else:
             cov = tau**2 * pt.eye(n) + s0**2 * pt.ones((n, n))
-            draws = pm.MvNormal(f"gamma_std[{lever}]", mu=np.full(n, m0), cov=cov)
+            draws = pm.MvNormal(f"{standardised(GAMMA)}[{lever}]", mu=np.full(n, m0), cov=cov)
         for position, i in enumerate(members):
             gamma[i] = draws[position]
         precision = 1.0 / s0**2 + n / tau**2
         center = (m0 / s0**2 + draws.sum() / tau**2) / precision
         offset = pm.Normal(f"lever_mean_offset[{lever}]", 0.0, 1.0)
         means.append(center + offset / pt.sqrt(precision))
-    pm.Deterministic("lever_mean_std", pt.stack(means), dims="lever")
-    return pm.Deterministic("gamma_std", pt.stack(gamma), dims="effect")
+    pm.Deterministic(standardised("lever_mean"), pt.stack(means), dims=LEVER)
+    return pm.Deterministic(standardised(GAMMA), pt.stack(gamma), dims=EFFECT)
 
 
 def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) -> tuple:
     """Each intervention's exposure, and its adoption rate tensor by name (ramped ones)."""
-    ramp = _group("ramp", priors, "ramped", coords) if coords["ramped"] else None
-    fade = _group("fade", priors, "fading", coords) if coords["fading"] else None
-    ramps = {name: ramp[i] for i, name in enumerate(coords["ramped"])}
+    ramp = _group("ramp", priors, RAMPED, coords) if coords[RAMPED] else None
+    fade = _group("fade", priors, FADING, coords) if coords[FADING] else None
+    ramps = {name: ramp[i] for i, name in enumerate(coords[RAMPED])}
     out = []
     for i, k in enumerate(design.chain.interventions):
-        k_ramp = ramp[coords["ramped"].index(k.name)] if k.ramp else pt.constant(1.0)
-        k_fade = fade[coords["fading"].index(k.name)] if k.fade else k_ramp
+        k_ramp = ramp[coords[RAMPED].index(k.name)] if k.ramp else pt.constant(1.0)
+        k_fade = fade[coords[FADING].index(k.name)] if k.fade else k_ramp
         if not k.ramp and not k.fade:
             out.append(rollouts[i])
         else:
@@ -368,16 +388,16 @@ def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) ->
 def _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords) -> None:
     """Deterministics of every effect on the original scale of its stages."""
     link_factor = np.array([design.link_factor(term) for term in design.links])
-    pm.Deterministic("beta", beta * link_factor, dims="link")
-    if coords["effect"]:
+    pm.Deterministic(BETA, beta * link_factor, dims=LINK)
+    if coords[EFFECT]:
         effect_factor = np.array([design.sds[e.target] for e in design.effects])
-        pm.Deterministic("gamma", gamma * effect_factor, dims="effect")
+        pm.Deterministic(GAMMA, gamma * effect_factor, dims=EFFECT)
     if link_moderation is not None:
         factor = np.array([design.link_factor(t) for t in design.links if t.moderator])
-        pm.Deterministic("link_moderation", link_moderation * factor, dims="moderated_link")
+        pm.Deterministic(LINK_MODERATION, link_moderation * factor, dims=MODERATED_LINK)
     if effect_moderation is not None:
         factor = np.array([design.sds[e.target] for e in design.effects if e.moderator])
-        pm.Deterministic("effect_moderation", effect_moderation * factor, dims="moderated_effect")
+        pm.Deterministic(EFFECT_MODERATION, effect_moderation * factor, dims=MODERATED_EFFECT)
 
 
 def _shift(source, lag: int, n_units: int):

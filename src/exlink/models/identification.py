@@ -29,6 +29,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from exlink.dims import SAMPLE_DIMS
 from exlink.models.design import ChainDesign
 from exlink.models.fixed_effects import shifted
 from exlink.models.reliability import reliability_table, reliability_warnings
@@ -103,8 +104,8 @@ def _prior_dominated(idata: xr.DataTree) -> list[str]:
     for name in PRIOR_PARAMETERS:
         if name not in prior or name not in posterior:
             continue
-        prior_sd = prior[name].std(("chain", "draw"))
-        post_sd = posterior[name].std(("chain", "draw"))
+        prior_sd = prior[name].std(SAMPLE_DIMS)
+        post_sd = posterior[name].std(SAMPLE_DIMS)
         contraction = 1 - (post_sd / prior_sd) ** 2
         dim = next(d for d in contraction.dims)
         for label, value in zip(contraction[dim].values, contraction.values, strict=True):

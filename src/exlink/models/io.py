@@ -25,7 +25,8 @@ import xarray as xr
 from exlink._paths import check_input_file, check_output_file
 from exlink._version import __version__
 from exlink.data import Panel
-from exlink.models.diagnostics import LATENT_GROUP, LATENT_PREFIX, latent_diagnostics
+from exlink.dims import LATENT_PREFIX
+from exlink.models.diagnostics import LATENT_GROUP, latent_diagnostics
 from exlink.models.experiments import Experiment
 from exlink.priors import Prior, priors_from_dict, priors_to_dict
 from exlink.spec import Chain
@@ -81,7 +82,7 @@ def data_digest(groups: dict[str, xr.Dataset]) -> str:
 
 def save(model: ChainModel, path: Path) -> Path:
     """Write a fitted model to a netCDF file (see the module docstring)."""
-    idata = model._require_idata()
+    idata = model.fitted.idata
     check_output_file(path, ".nc")
     chain_json = model.chain.to_json()
     priors_json = json.dumps(priors_to_dict(model.priors), sort_keys=True)

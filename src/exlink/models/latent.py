@@ -37,7 +37,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from exlink.dims import PERIOD, UNIT
+from exlink.dims import PERIOD, RESPONSE_SD, UNIT, latent_name
 from exlink.models.design import ChainDesign
 
 SURVEY_N = "survey_n"
@@ -63,7 +63,7 @@ def measurement_weights(
                 if design.stage_names[j] in estimated
             ]
         )
-        pm.Deterministic("response_sd", response_sd * factor, dims="survey_estimated")
+        pm.Deterministic(RESPONSE_SD, response_sd * factor, dims="survey_estimated")
     out = {}
     for j, term in design.surveys.items():
         name = design.stage_names[j]
@@ -89,7 +89,7 @@ def latent_values(
     precision = 1.0 / prior_var + weights
     scale = 1.0 / pt.sqrt(precision)
     centre = (prior_mean / prior_var + weights * values) / precision
-    raw = pm.Normal(f"latent_raw[{name}]", 0.0, 1.0, dims=(UNIT, PERIOD))
+    raw = pm.Normal(latent_name(name), 0.0, 1.0, dims=(UNIT, PERIOD))
     true = centre + scale * raw
     pm.Potential(
         f"latent_jacobian[{name}]",

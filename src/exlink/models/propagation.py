@@ -17,6 +17,23 @@ import numpy as np
 import xarray as xr
 
 from exlink._names import unknown_name_message
+from exlink.dims import (
+    BETA,
+    EFFECT,
+    EFFECT_MODERATION,
+    FADING,
+    GAMMA,
+    LEVER,
+    LINK,
+    LINK_MODERATION,
+    MODERATED_EFFECT,
+    MODERATED_LINK,
+    NONLINEAR_LINK,
+    RAMPED,
+    SAMPLE,
+    SAMPLE_DIMS,
+    standardised,
+)
 from exlink.models.design import ChainDesign
 from exlink.transforms import exposure, exposure_after, link_curve
 
@@ -48,33 +65,35 @@ class ChainDraws:
     @classmethod
     def from_posterior(cls, design: ChainDesign, posterior: xr.Dataset) -> ChainDraws:
         """Collect the standardised effect parameters of a posterior."""
-        stacked = posterior.stack(sample=("chain", "draw"))
-        n = stacked.sizes["sample"]
+        stacked = posterior.stack({SAMPLE: SAMPLE_DIMS})
+        n = stacked.sizes[SAMPLE]
 
         def take(name: str, width: int) -> np.ndarray:
             if width == 0 or name not in stacked:
                 return np.zeros((n, width))
-            return np.asarray(stacked[name].transpose("sample", ...).values).reshape(n, width)
+            return np.asarray(stacked[name].transpose(SAMPLE, ...).values).reshape(n, width)
 
         coords = design.coords()
         params = {
-            "beta": take("beta_std", len(coords["link"])),
-            "reference": take("reference_std", len(coords["nonlinear_link"])),
-            "curvature": take("curvature_std", len(coords["nonlinear_link"])),
-            "link_moderation": take("link_moderation_std", len(coords["moderated_link"])),
-            "gamma": take("gamma_std", len(coords["effect"])),
-            "effect_moderation": take("effect_moderation_std", len(coords["moderated_effect"])),
-            "lever_mean": take("lever_mean_std", len(coords["lever"])),
-            "lever_sd": take("lever_sd_std", len(coords["lever"])),
+            "beta": take(standardised(BETA), len(coords[LINK])),
+            "reference": take(standardised("reference"), len(coords[NONLINEAR_LINK])),
+            "curvature": take(standardised("curvature"), len(coords[NONLINEAR_LINK])),
+            "link_moderation": take(standardised(LINK_MODERATION), len(coords[MODERATED_LINK])),
+            "gamma": take(standardised(GAMMA), len(coords[EFFECT])),
+            "effect_moderation": take(
+                standardised(EFFECT_MODERATION), len(coords[MODERATED_EFFECT])
+            ),
+            "lever_mean": take(standardised("lever_mean"), len(coords[LEVER])),
+            "lever_sd": take(standardised("lever_sd"), len(coords[LEVER])),
         }
-        ramp = take("ramp_std", len(coords["ramped"]))
-        fade = take("fade_std", len(coords["fading"]))
+        ramp = take(standardised("ramp"), len(coords[RAMPED]))
+        fade = take(standardised("fade"), len(coords[FADING]))
         rates = np.ones((n, len(design.intervention_names)))
         fades = np.ones_like(rates)
         for i, k in enumerate(design.chain.interventions):
             if k.ramp:
-                rates[:, i] = ramp[:, coords["ramped"].index(k.name)]
-            fades[:, i] = fade[:, coords["fading"].index(k.name)] if k.fade else rates[:, i]
+                rates[:, i] = ramp[:, coords[RAMPED].index(k.name)]
+            fades[:, i] = fade[:, coords[FADING].index(k.name)] if k.fade else rates[:, i]
         params["ramp"], params["fade"] = rates, fades
         return cls(design, params)
 

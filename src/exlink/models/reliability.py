@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from exlink.dims import CHAIN, DRAW, RESPONSE_SD
 from exlink.models.design import ChainDesign
 
 TARGET_RELIABILITY = 0.8
@@ -156,7 +157,7 @@ def sampling_variance(design: ChainDesign, j: int, posterior: xr.Dataset) -> np.
     ``(chain, draw)`` order; zeros for a stage measured without error and
     infinite where a survey stage has no value.
     """
-    n_samples = posterior.sizes["chain"] * posterior.sizes["draw"]
+    n_samples = posterior.sizes[CHAIN] * posterior.sizes[DRAW]
     term = design.surveys.get(j)
     if term is None:
         return np.zeros((1, *design.shape)).repeat(n_samples, axis=0)
@@ -175,9 +176,9 @@ def _treatment(design: ChainDesign, j: int) -> str:
 
 
 def _response_sd_draws(posterior: xr.Dataset | None, name: str) -> np.ndarray | None:
-    if posterior is None or "response_sd" not in posterior:
+    if posterior is None or RESPONSE_SD not in posterior:
         return None
-    return posterior["response_sd"].sel(survey_estimated=name).values.ravel()
+    return posterior[RESPONSE_SD].sel(survey_estimated=name).values.ravel()
 
 
 def _within_unit_variance(values: np.ndarray) -> float:

@@ -12,7 +12,7 @@ import xarray as xr
 
 from exlink._names import unknown_name_message
 from exlink._values import as_number
-from exlink.dims import PERIOD, STAGE, UNIT
+from exlink.dims import BETA, CHAIN, DRAW, EFFECT, GAMMA, PERIOD, STAGE, UNIT
 from exlink.models.design import ChainDesign
 from exlink.spec import Chain
 
@@ -40,7 +40,7 @@ effect is negligible when a one-SD change of its source (a full rollout, for an
 intervention) moves the target by less than a tenth of the target's SD."""
 
 VERDICTS = {
-    "effect": "the interval lies outside the region of practical equivalence",
+    EFFECT: "the interval lies outside the region of practical equivalence",
     "break": "the interval lies inside the region: the data rule out an effect of practical size",
     "unclear": "the interval overlaps the region's edge: the data say too little to tell",
 }
@@ -67,12 +67,12 @@ def effects_table(
     posterior = idata.posterior.to_dataset()
     rows = []
     for i, link in enumerate(chain.links):
-        draws = posterior["beta"].isel(link=i)
+        draws = posterior[BETA].isel(link=i)
         row = _row("link", link.source, link.target, link.lag, draws, hdi_prob)
         rows.append(_judge(row, draws, sizes.get(link.label)))
     effects = [(k, t) for k in chain.interventions for t in k.targets]
     for i, (k, target) in enumerate(effects):
-        draws = posterior["gamma"].isel(effect=i)
+        draws = posterior[GAMMA].isel(effect=i)
         row = _row("intervention", k.name, target, 0, draws, hdi_prob)
         rows.append(_judge(row, draws, sizes.get(f"{k.name} -> {target}")))
     for name, dim, items in (
@@ -152,7 +152,7 @@ def _row(kind, source, target, lag, draws: xr.DataArray, hdi_prob: float) -> dic
     interval = az.hdi(draws, prob=hdi_prob)
     lower, upper = float(interval.sel(ci_bound="lower")), float(interval.sel(ci_bound="upper"))
     # R-hat needs several chains and draws that vary (a point mass has none).
-    several = draws.sizes["chain"] > 1 and np.ptp(draws.values) > 0
+    several = draws.sizes[CHAIN] > 1 and np.ptp(draws.values) > 0
     return {
         "kind": kind,
         "source": source,
@@ -181,7 +181,7 @@ def parameter_table(idata: xr.DataTree, hdi_prob: float) -> pd.DataFrame:
 
 def thin(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
     """Keep about ``draws`` draws in all, evenly spaced within each chain."""
-    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    n_chains, n_draws = posterior.sizes[CHAIN], posterior.sizes[DRAW]
     if draws is None or draws >= n_chains * n_draws:
         return posterior
     if draws < 1:
@@ -204,7 +204,7 @@ def stage_draws(design: ChainDesign, draws: xr.Dataset) -> xr.DataArray:
     """Scatter per-cell draws of every stage's likelihood onto the unit x period grid."""
     n_units, n_periods = design.shape
     sample = draws[f"y[{design.stage_names[0]}]"]
-    n_chains, n_draws = sample.sizes["chain"], sample.sizes["draw"]
+    n_chains, n_draws = sample.sizes[CHAIN], sample.sizes[DRAW]
     grid = np.full((n_chains, n_draws, len(design.stage_names), n_units * n_periods), np.nan)
     for j, name in enumerate(design.stage_names):
         cells = design.observed_cells(j)
@@ -212,10 +212,10 @@ def stage_draws(design: ChainDesign, draws: xr.Dataset) -> xr.DataArray:
         grid[:, :, j, cells] = design.to_original(j, grid[:, :, j, cells])
     return xr.DataArray(
         grid.reshape(n_chains, n_draws, len(design.stage_names), n_units, n_periods),
-        dims=("chain", "draw", STAGE, UNIT, PERIOD),
+        dims=(CHAIN, DRAW, STAGE, UNIT, PERIOD),
         coords={
-            "chain": sample["chain"].values,
-            "draw": sample["draw"].values,
+            CHAIN: sample[CHAIN].values,
+            DRAW: sample[DRAW].values,
             STAGE: list(design.stage_names),
             UNIT: list(design.units),
             PERIOD: list(design.periods),

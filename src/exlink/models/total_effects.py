@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from exlink.dims import HORIZON, INTERVENTION, STAGE
+from exlink.dims import CHAIN, DRAW, HORIZON, INTERVENTION, STAGE
 from exlink.models.design import ChainDesign
 from exlink.models.propagation import ChainDraws, intervention_shock, propagate
 
@@ -31,18 +31,18 @@ def total_effects(design: ChainDesign, posterior: xr.DataTree, horizon: int) -> 
         totals.append(propagate(draws, shock)[:, :, 0])
         directs.append(shock[:, :, 0])
     total, direct = np.stack(totals), np.stack(directs)
-    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    n_chains, n_draws = posterior.sizes[CHAIN], posterior.sizes[DRAW]
     shape = (len(design.intervention_names), len(design.stage_names), n_chains, n_draws, length)
     total, direct = total.reshape(shape), direct.reshape(shape)
     coords = {
         INTERVENTION: list(design.intervention_names),
         STAGE: list(design.stage_names),
-        "chain": posterior["chain"].values,
-        "draw": posterior["draw"].values,
+        CHAIN: posterior[CHAIN].values,
+        DRAW: posterior[DRAW].values,
         HORIZON: np.arange(horizon),
     }
-    dims = (INTERVENTION, STAGE, "chain", "draw", HORIZON)
-    order = ("chain", "draw", INTERVENTION, STAGE, HORIZON)
+    dims = (INTERVENTION, STAGE, CHAIN, DRAW, HORIZON)
+    order = (CHAIN, DRAW, INTERVENTION, STAGE, HORIZON)
     by_horizon = {
         "total": xr.DataArray(total[..., :horizon], dims=dims, coords=coords),
         "direct": xr.DataArray(direct[..., :horizon], dims=dims, coords=coords),

@@ -10,7 +10,14 @@ from matplotlib.figure import Figure
 
 from exlink._names import unknown_name_message
 from exlink.data import Panel
-from exlink.dims import HORIZON, INTERVENTION, PERIOD, STAGE, UNIT
+from exlink.dims import (
+    HORIZON,
+    INTERVENTION,
+    PERIOD,
+    STAGE,
+    UNIT,
+    stack_samples,
+)
 
 
 def effects_forest(effects: pd.DataFrame) -> Figure:
@@ -71,7 +78,7 @@ def total_effect(
         if name not in effects[dim].values:
             raise KeyError(unknown_name_message(dim, name, effects[dim].values))
     draws = effects["total"].sel({INTERVENTION: intervention, STAGE: stage})
-    stacked = draws.stack(sample=("chain", "draw")).transpose("sample", HORIZON).values
+    stacked = stack_samples(draws).transpose(..., HORIZON).values
     low, high = np.quantile(stacked, [(1 - hdi_prob) / 2, (1 + hdi_prob) / 2], axis=0)
     horizon = effects[HORIZON].values
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -114,7 +121,7 @@ def predictive_check(
     series = [("all units (mean)", draws.mean(UNIT), observed.mean(UNIT))]
     series += [(str(u), draws.sel({UNIT: u}), observed.sel({UNIT: u})) for u in units]
     for ax, (title, sim, obs) in zip(axes, series, strict=True):
-        stacked = sim.stack(sample=("chain", "draw")).transpose("sample", PERIOD).values
+        stacked = stack_samples(sim).transpose(..., PERIOD).values
         low, high = np.nanquantile(stacked, [0.05, 0.95], axis=0)
         ax.fill_between(periods, low, high, color="#55A868", alpha=0.3, label="replicated 90%")
         ax.plot(periods, obs.values, "k.-", lw=1, label="observed")

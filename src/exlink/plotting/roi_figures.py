@@ -8,8 +8,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from exlink._names import unknown_name_message
-from exlink.dims import HORIZON, INVESTMENT
-from exlink.simulate.roi import SAMPLE, RoiResult
+from exlink.dims import HORIZON, INVESTMENT, SAMPLE
+from exlink.simulate.roi import RoiResult
 
 
 def npv_distribution(result: RoiResult) -> Figure:

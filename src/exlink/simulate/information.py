@@ -36,6 +36,7 @@ from scipy.interpolate import BSpline
 
 from exlink._names import unknown_name_message
 from exlink._values import as_number
+from exlink.dims import SAMPLE
 from exlink.simulate.plan_values import PlanValues, plan_values
 from exlink.simulate.portfolio import UNCONVERGED_NOTE
 from exlink.simulate.roi import RoiResult
@@ -284,7 +285,7 @@ def _regress(phi: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _parameter_draws(result: RoiResult, given) -> dict[str, np.ndarray]:
     """Name -> draws ``(samples, p)`` of each parameter asked for."""
-    n_samples = result.flows.sizes["sample"]
+    n_samples = result.flows.sizes[SAMPLE]
     out = {}
     if isinstance(given, Mapping):
         for name, draws in given.items():

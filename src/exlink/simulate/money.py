@@ -27,7 +27,7 @@ class MoneySetup:
     """Which stages carry money, and how much per unit."""
 
     def __init__(self, model: ChainModel, finance: Finance) -> None:
-        design, chain = model._design, model.chain
+        design, chain = model.design, model.chain
         self.design, self.finance = design, finance
         self.units = model.panel.units
         names = design.stage_names
@@ -134,7 +134,7 @@ class MoneySetup:
 
 def _revenue_base(model: ChainModel, given: float | str, original: np.ndarray) -> np.ndarray:
     """Each unit's revenue per period that growth compounds on (``Finance.revenue_base``)."""
-    panel, names = model.panel, model._design.stage_names
+    panel, names = model.panel, model.design.stage_names
     if not isinstance(given, str):
         return np.full(panel.n_units, float(given))
     attribute, stage = given in panel.attribute_names, given in names

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from exlink._values import as_number
-from exlink.dims import INVESTMENT
+from exlink.dims import INVESTMENT, SAMPLE
 from exlink.simulate.plan_values import plan_values
-from exlink.simulate.roi import SAMPLE, RoiResult
+from exlink.simulate.roi import RoiResult
 from exlink.simulate.selection import (
     checked_arguments,
     exclusive_groups,

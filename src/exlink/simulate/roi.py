@@ -19,11 +19,10 @@ import pandas as pd
 import xarray as xr
 
 from exlink._names import unknown_name_message
-from exlink.dims import HORIZON, INVESTMENT, STAGE, UNIT
+from exlink.dims import HORIZON, INVESTMENT, SAMPLE, STAGE, UNIT
 from exlink.models.design import recent_level
 from exlink.models.diagnostics import require_convergence
 from exlink.models.propagation import ChainDraws
-from exlink.models.summaries import thin
 from exlink.selection import select_units
 from exlink.simulate.investments import Finance, Investment
 from exlink.simulate.money import PERIODS_PER_YEAR, MoneySetup
@@ -38,8 +37,6 @@ from exlink.simulate.segments import expand_segments
 
 if TYPE_CHECKING:
     from exlink.models.chain import ChainModel
-
-SAMPLE = "sample"
 
 
 @dataclass
@@ -416,11 +413,12 @@ def simulate(
     ConvergenceWarning
         When the model has not converged and ``allow_unconverged`` is true.
     """
-    design = model._require_design()
+    fitted = model.fitted
+    design = fitted.design
     weights = objective_weights(model.chain, objectives)
-    health = model.diagnostics()
+    health = fitted.diagnostics
     require_convergence(health, "Simulating investments", allow_unconverged)
-    posterior = thin(model._require_idata().posterior.to_dataset(), draws)
+    posterior = fitted.thinned_posterior(draws)
     samples = ChainDraws.from_posterior(design, posterior)
     investments = list(investments)
     _check_investments(investments, design)
