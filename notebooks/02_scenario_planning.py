@@ -40,8 +40,8 @@ import pandas as pd
 
 import exlink as xl
 from exlink import plotting
-from exlink.simulate.scenario import read_scenario, run_scenario
-from exlink.simulate.sensitivity import npv_sensitivity
+from exlink.simulation import npv_sensitivity
+from exlink.simulation.scenario import read_scenario, run_scenario
 
 pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 12)

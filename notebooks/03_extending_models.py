@@ -23,7 +23,7 @@
 # A form is a curve `g(u)` with slope about 1 at `u = 0`. A link of that form
 # adds `beta * scale * g((x - reference) / scale)` to its target, with `beta`,
 # `reference` and `scale` estimated for the link. The curve is given twice:
-# for NumPy (the simulations of `exlink.simulate`) and for PyTensor (the
+# for NumPy (the simulations of `exlink.simulation`) and for PyTensor (the
 # model). `register_link_form` checks that the two agree.
 
 # %%

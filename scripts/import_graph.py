@@ -23,7 +23,15 @@ import sys
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "exlink"
-LAYERS = {"models": 1, "checks": 2, "simulate": 2, "plotting": 3, "report": 4, "cli": 5, "demo": 5}
+LAYERS = {
+    "models": 1,
+    "checks": 2,
+    "simulation": 2,
+    "plotting": 3,
+    "report": 4,
+    "cli": 5,
+    "demo": 5,
+}
 FRONT = 5
 
 

@@ -20,8 +20,8 @@ def test_no_import_goes_up_a_layer():
 
 def test_layers_and_imports_are_read_as_documented(tmp_path):
     graph = load()
-    assert graph.layer("exlink.models.io") < graph.layer("exlink.simulate.roi")
-    assert graph.layer("exlink.simulate.roi") == graph.layer("exlink.checks.placebo")
+    assert graph.layer("exlink.models.io") < graph.layer("exlink.simulation.roi")
+    assert graph.layer("exlink.simulation.roi") == graph.layer("exlink.checks.placebo")
     assert graph.layer("exlink.report") < graph.layer("exlink.cli")
     module = tmp_path / "m.py"
     module.write_text("from exlink import plotting\nfrom exlink.models import io\n")
@@ -39,3 +39,24 @@ def test_private_reads_are_found_and_a_class_reading_itself_is_not(tmp_path):
         "class A:\n    def g(self):\n        return self._x, type(self)._y, self.__dict__\n"
     )
     assert [hit.split(" ")[-1] for hit in load().private_reads(module)] == ["._design"]
+
+
+def test_no_package_exports_a_name_that_hides_one_of_its_modules():
+    import importlib
+    import pkgutil
+    import types
+
+    import exlink
+
+    packages = [exlink] + [
+        importlib.import_module(m.name)
+        for m in pkgutil.walk_packages(exlink.__path__, "exlink.")
+        if m.ispkg
+    ]
+    hidden = []
+    for package in packages:
+        for module in pkgutil.iter_modules(package.__path__):
+            value = getattr(package, module.name, None)
+            if value is not None and not isinstance(value, types.ModuleType):
+                hidden.append(f"{package.__name__}.{module.name}")
+    assert hidden == []

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import exlink as xl
-from exlink.simulate.investments import Finance, Investment
+from exlink.simulation.investments import Finance, Investment
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "simulate"))
 from posteriors import hand_result

@@ -6,12 +6,12 @@ import pytest
 from exlink.datasets import make_service_chain
 from exlink.spec import Chain, Intervention, Link, Stage
 from exlink.transforms import (
-    exposure,
-    exposure_tensor,
     link_curve,
     link_curve_tensor,
     link_form,
     link_form_tensor,
+    ramped_exposure,
+    ramped_exposure_tensor,
     rising,
 )
 
@@ -77,7 +77,7 @@ def test_unknown_form():
 
 def test_exposure_by_hand():
     np.testing.assert_allclose(
-        exposure([0, 1, 1, 1, 0, 0], 0.5, 0.25), [0, 0.5, 0.75, 0.875, 0.65625, 0.4921875]
+        ramped_exposure([0, 1, 1, 1, 0, 0], 0.5, 0.25), [0, 0.5, 0.75, 0.875, 0.65625, 0.4921875]
     )
 
 
@@ -89,10 +89,12 @@ def test_exposure_twins_agree(ramp, fade):
     f = r if fade is None else pt.dscalar("fade")
     inputs = [r] if fade is None else [r, f]
     fn = pytensor.function(
-        inputs, exposure_tensor(pt.as_tensor(rollout), r, f, 12, rising(rollout))
+        inputs, ramped_exposure_tensor(pt.as_tensor(rollout), r, f, 12, rising(rollout))
     )
     values = fn(ramp) if fade is None else fn(ramp, fade)
-    np.testing.assert_allclose(values, exposure(rollout, ramp, ramp if fade is None else fade))
+    np.testing.assert_allclose(
+        values, ramped_exposure(rollout, ramp, ramp if fade is None else fade)
+    )
 
 
 def test_exposure_twins_agree_on_shares_that_rise_and_fall():
@@ -105,20 +107,20 @@ def test_exposure_twins_agree_on_shares_that_rise_and_fall():
     )
     r, f = pt.dscalar("ramp"), pt.dscalar("fade")
     fn = pytensor.function(
-        [r, f], exposure_tensor(pt.as_tensor(rollout), r, f, 12, rising(rollout))
+        [r, f], ramped_exposure_tensor(pt.as_tensor(rollout), r, f, 12, rising(rollout))
     )
-    np.testing.assert_allclose(fn(0.35, 0.15), exposure(rollout, 0.35, 0.15))
+    np.testing.assert_allclose(fn(0.35, 0.15), ramped_exposure(rollout, 0.35, 0.15))
 
 
 def test_exposure_gradient_matches_finite_differences():
     rollout = np.array([[0, 1, 1, 1, 0, 0, 0, 0.5, 0.5, 0.0]])
     r, f = pt.dscalar("ramp"), pt.dscalar("fade")
-    total = (exposure_tensor(pt.as_tensor(rollout), r, f, 10, rising(rollout)) ** 2).sum()
+    total = (ramped_exposure_tensor(pt.as_tensor(rollout), r, f, 10, rising(rollout)) ** 2).sum()
     grad = pytensor.function([r, f], pt.grad(total, [r, f]))
     h = 1e-6
 
     def value(ramp, fade):
-        return (exposure(rollout, ramp, fade) ** 2).sum()
+        return (ramped_exposure(rollout, ramp, fade) ** 2).sum()
 
     expected = [
         (value(0.4 + h, 0.2) - value(0.4 - h, 0.2)) / (2 * h),
@@ -130,12 +132,12 @@ def test_exposure_gradient_matches_finite_differences():
 def test_exposure_tensor_needs_the_rising_pattern_for_a_separate_fade():
     r, f = pt.dscalar("ramp"), pt.dscalar("fade")
     with pytest.raises(ValueError, match="rising pattern"):
-        exposure_tensor(pt.as_tensor(np.ones((2, 3))), r, f, 3)
+        ramped_exposure_tensor(pt.as_tensor(np.ones((2, 3))), r, f, 3)
 
 
 def test_exposure_fades_after_a_fall_until_the_rollout_rises():
     # 1 -> 0.5 then held: the exposure falls towards 0.5 at the fade rate
-    e = exposure([1, 1, 0.5, 0.5, 1], 0.5, 0.1)
+    e = ramped_exposure([1, 1, 0.5, 0.5, 1], 0.5, 0.1)
     np.testing.assert_allclose(e[2], 0.75 + 0.1 * (0.5 - 0.75))
     np.testing.assert_allclose(e[3], e[2] + 0.1 * (0.5 - e[2]))
     np.testing.assert_allclose(e[4], e[3] + 0.5 * (1 - e[3]))
@@ -155,7 +157,7 @@ def test_model_mechanics_match_the_generator():
         interventions={"k": {"ramp_rate": 0.4, "fade_rate": 0.2}},
     ).truth
     rollout = np.array([0, 1, 1, 1, 0, 0, 2, 2.0])
-    np.testing.assert_allclose(truth.exposure("k", rollout), exposure(rollout, 0.4, 0.2))
+    np.testing.assert_allclose(truth.exposure("k", rollout), ramped_exposure(rollout, 0.4, 0.2))
     from exlink.datasets.truth import _form
 
     for lk in truth.links:

@@ -7,6 +7,7 @@ periods, and simulates the return of candidate investments.
 """
 
 from exlink import checks, datasets, dims
+from exlink._moved import install_moved_modules
 from exlink._version import __version__
 from exlink.data import Panel
 from exlink.link_forms import register_link_form
@@ -18,11 +19,12 @@ from exlink.models import (
     IdentificationWarning,
 )
 from exlink.priors import Prior
-from exlink.simulate import (
+from exlink.simulation import (
     Finance,
     Investment,
     RoiResult,
     efficient_frontier,
+    npv_sensitivity,
     prioritise,
     simulate,
     value_of_information,
@@ -51,8 +53,11 @@ __all__ = [
     "datasets",
     "dims",
     "efficient_frontier",
+    "npv_sensitivity",
     "prioritise",
     "register_link_form",
     "simulate",
     "value_of_information",
 ]
+
+install_moved_modules()

@@ -220,8 +220,8 @@ def _scenario_on_model(args: argparse.Namespace):
     """Read the scenario, load its model, show the model's health, simulate and choose a plan."""
     from exlink.models.chain import ChainModel
     from exlink.models.diagnostics import ConvergenceWarning
-    from exlink.simulate.portfolio import UNCONVERGED_NOTE
-    from exlink.simulate.scenario import read_scenario, run_scenario
+    from exlink.simulation.portfolio import UNCONVERGED_NOTE
+    from exlink.simulation.scenario import read_scenario, run_scenario
 
     scenario = read_scenario(args.scenario)
     model_path = args.model or scenario.model
@@ -241,7 +241,7 @@ def _scenario_on_model(args: argparse.Namespace):
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from exlink.simulate.scenario import write_outputs
+    from exlink.simulation.scenario import write_outputs
 
     check_output_folder(args.out)
     _, run = _scenario_on_model(args)

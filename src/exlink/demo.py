@@ -27,7 +27,7 @@ from pathlib import Path
 from exlink.datasets.retail_bank import load_retail_bank
 from exlink.models.chain import ChainModel
 from exlink.models.diagnostics import ConvergenceWarning
-from exlink.simulate.scenario import ScenarioRun, read_scenario, run_scenario, write_outputs
+from exlink.simulation.scenario import ScenarioRun, read_scenario, run_scenario, write_outputs
 
 SCENARIO_FILE = "retail_bank_scenario.yaml"
 

@@ -27,13 +27,13 @@ from matplotlib.figure import Figure
 from exlink import plotting
 from exlink._paths import check_output_file, write_text_atomically
 from exlink._version import __version__
-from exlink.simulate.information import value_of_information
-from exlink.simulate.portfolio import UNCONVERGED_NOTE, Plan, efficient_frontier
+from exlink.simulation.information import value_of_information
+from exlink.simulation.portfolio import UNCONVERGED_NOTE, Plan, efficient_frontier
 
 if TYPE_CHECKING:
     from exlink.checks import CheckReport
     from exlink.models.chain import ChainModel
-    from exlink.simulate.roi import RoiResult
+    from exlink.simulation.roi import RoiResult
 
 SECTIONS = (
     "health",
@@ -76,11 +76,11 @@ def write_html(
     model
         The fitted model.
     result
-        Simulated investments (:func:`~exlink.simulate.roi.simulate`).
+        Simulated investments (:func:`~exlink.simulation.roi.simulate`).
     path
         The HTML file to write.
     plan
-        The recommended plan (:func:`~exlink.simulate.portfolio.prioritise`);
+        The recommended plan (:func:`~exlink.simulation.portfolio.prioritise`);
         the plan section says none was chosen when omitted.
     title
         The report's title.

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from exlink._moved import renamed_attributes
+
 MIN_TREATED_UNITS = 5
 """Fewer treated units than this and an effect rests on a handful of units."""
 
@@ -101,12 +103,12 @@ def rollout_variation(names: tuple[str, ...], rollouts: np.ndarray) -> pd.DataFr
     return pd.DataFrame(rows, columns=columns)
 
 
-def placebo_in_time(rollout: np.ndarray, shift: int) -> np.ndarray:
+def early_rollout(rollout: np.ndarray, shift: int) -> np.ndarray:
     """A placebo rollout: on for the ``shift`` periods before each unit's real start.
 
     Examples
     --------
-    >>> placebo_in_time(np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]]), 2)
+    >>> early_rollout(np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]]), 2)
     array([[0., 1., 1., 0., 0.],
            [0., 0., 0., 0., 0.]])
     """
@@ -120,7 +122,7 @@ def placebo_in_time(rollout: np.ndarray, shift: int) -> np.ndarray:
     return out
 
 
-def placebo_in_space(rollout: np.ndarray, seed: int = 0) -> np.ndarray:
+def borrowed_rollout(rollout: np.ndarray, seed: int = 0) -> np.ndarray:
     """A placebo rollout: the treated units' schedules given to units that were never treated.
 
     Each never-treated unit, in random order, takes the schedule of one
@@ -146,3 +148,8 @@ def placebo_in_space(rollout: np.ndarray, seed: int = 0) -> np.ndarray:
     for donor, receiver in zip(np.resize(donors, len(receivers)), receivers, strict=True):
         out[receiver] = np.asarray(rollout)[donor]
     return out
+
+
+__getattr__ = renamed_attributes(
+    __name__, {"placebo_in_time": "early_rollout", "placebo_in_space": "borrowed_rollout"}
+)

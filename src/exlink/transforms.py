@@ -33,7 +33,7 @@ the fade rate after it falls::
     rate[t] = fade if the latest change of r up to t was a fall, else ramp
 
 The phase depends on the rollout alone, so the recursion has a closed form
-(``exposure_tensor``). For an on/off rollout it is the same as adjusting at
+(``ramped_exposure_tensor``). For an on/off rollout it is the same as adjusting at
 ``ramp`` while ``r`` is above the exposure and at ``fade`` while it is below.
 
 The NumPy functions take any array shapes that broadcast; the PyTensor ones
@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 import pytensor.tensor as pt
 
+from exlink._moved import renamed_attributes
 from exlink.link_forms import LINEAR, get_link_form
 
 
@@ -121,7 +122,9 @@ def link_curve_tensor(form: str, x, reference, scale, low: float, high: float):
     return (f(x) - f(pt.zeros(()))) * (high - low) / rise
 
 
-def exposure(rollout: np.ndarray, ramp: np.ndarray | float, fade: np.ndarray | float) -> np.ndarray:
+def ramped_exposure(
+    rollout: np.ndarray, ramp: np.ndarray | float, fade: np.ndarray | float
+) -> np.ndarray:
     """Effective exposure from a rollout, periods on the last axis (NumPy).
 
     Parameters
@@ -144,7 +147,7 @@ def exposure(rollout: np.ndarray, ramp: np.ndarray | float, fade: np.ndarray | f
     return out
 
 
-def exposure_after(
+def ramped_exposure_after(
     history: np.ndarray,
     future: np.ndarray,
     ramp: np.ndarray | float,
@@ -155,7 +158,7 @@ def exposure_after(
 ) -> np.ndarray:
     """Exposure over ``future``'s periods, continuing from a rollout's ``history`` (NumPy).
 
-    The exposure follows :func:`exposure` along the history and then the
+    The exposure follows :func:`ramped_exposure` along the history and then the
     future, so a unit mid-ramp at the end of its history goes on ramping and
     one whose rollout has ended goes on fading.
 
@@ -208,7 +211,7 @@ def rising(rollout: np.ndarray) -> np.ndarray:
     return np.take_along_axis(sign, latest, axis=-1) >= 0
 
 
-def exposure_tensor(rollout, ramp, fade, n_periods: int, pattern: np.ndarray | None = None):
+def ramped_exposure_tensor(rollout, ramp, fade, n_periods: int, pattern: np.ndarray | None = None):
     """Effective exposure from a rollout of shape ``(units, periods)`` (PyTensor).
 
     Parameters
@@ -239,7 +242,7 @@ def exposure_tensor(rollout, ramp, fade, n_periods: int, pattern: np.ndarray | N
         return pt.dot(rollout, _exposure_weights(ramp, ramp, np.ones(n_periods, bool)).T)
     if pattern is None:
         raise ValueError(
-            "exposure_tensor needs the rollout's rising pattern when fade is separate."
+            "ramped_exposure_tensor needs the rollout's rising pattern when fade is separate."
         )
     patterns, which = np.unique(np.asarray(pattern, dtype=bool), axis=0, return_inverse=True)
     which = which.ravel()
@@ -270,3 +273,13 @@ def _exposure_weights(ramp, fade, rising: np.ndarray):
     rate = pt.switch(rising, ramp, fade)
     kept = (1.0 - ramp) ** n_up * (1.0 - fade) ** n_down
     return pt.switch(lower, kept * rate[None, :], 0.0)
+
+
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "exposure": "ramped_exposure",
+        "exposure_after": "ramped_exposure_after",
+        "exposure_tensor": "ramped_exposure_tensor",
+    },
+)

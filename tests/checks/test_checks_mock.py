@@ -7,8 +7,8 @@ from pymc.testing import mock_sample_setup_and_teardown
 
 import exlink as xl
 from exlink import checks
+from exlink.checks.prior_width import scaled_priors
 from exlink.checks.refit import subchain, with_rollouts
-from exlink.checks.sensitivity import scaled_priors
 from exlink.cli import CHECKS_FAILED, main
 from exlink.datasets import make_service_chain
 from exlink.plotting import check_figure

@@ -8,8 +8,8 @@ from exlink.datasets import make_service_chain
 from exlink.datasets.threats import PRETREND_PERIODS, pretrend_drift
 from exlink.datasets.truth import ChainTruth
 from exlink.rollouts import (
-    placebo_in_space,
-    placebo_in_time,
+    borrowed_rollout,
+    early_rollout,
     relative_periods,
     rollout_variation,
     start_periods,
@@ -61,18 +61,18 @@ def test_staggered_rollout_with_controls_has_no_warning():
 
 
 def test_placebo_rollouts():
-    early = placebo_in_time(STAGGERED, 2)
+    early = early_rollout(STAGGERED, 2)
     assert early[0].tolist() == [1, 1, 0, 0, 0, 0]
     assert early[1].tolist() == [0, 0, 1, 1, 0, 0]
     assert not early[2:].any()
     with pytest.raises(ValueError, match="shift"):
-        placebo_in_time(STAGGERED, 0)
-    space = placebo_in_space(STAGGERED, seed=3)
+        early_rollout(STAGGERED, 0)
+    space = borrowed_rollout(STAGGERED, seed=3)
     assert not space[:2].any(), "the treated units get no placebo"
     given = sorted(tuple(row) for row in space[2:])
     assert given == sorted(tuple(row) for row in STAGGERED[:2])
     with pytest.raises(ValueError, match="never-treated"):
-        placebo_in_space(STAGGERED[:2])
+        borrowed_rollout(STAGGERED[:2])
 
 
 def test_pretrend_drift_builds_up_before_the_start_and_stays():

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from exlink.checks.direction import reverse_direction
 from exlink.checks.placebo import placebo_in_space, placebo_in_time
+from exlink.checks.prior_width import prior_sensitivity
 from exlink.checks.result import CheckReport, CheckResult
-from exlink.checks.sensitivity import prior_sensitivity
 from exlink.checks.staggered import event_study
 from exlink.rollouts import rollout_variation
 

@@ -41,8 +41,8 @@ from exlink.checks.result import (
 )
 from exlink.dims import GAMMA
 from exlink.priors import Prior
-from exlink.rollouts import placebo_in_space as space_rollout
-from exlink.rollouts import placebo_in_time as time_rollout
+from exlink.rollouts import borrowed_rollout as space_rollout
+from exlink.rollouts import early_rollout as time_rollout
 from exlink.rollouts import start_periods
 from exlink.spec import Chain
 

@@ -39,7 +39,7 @@ from exlink.checks.result import (
 )
 from exlink.dims import stack_samples, standardised
 from exlink.models.diagnostics import IdentificationWarning
-from exlink.models.propagation import ChainDraws, intervention_shock
+from exlink.models.propagation import StandardisedDraws, intervention_shock
 from exlink.models.reliability import sampling_variance
 from exlink.rollouts import relative_periods, rollout_variation
 
@@ -96,7 +96,7 @@ def event_study(
     posterior = fitted.thinned_posterior(draws)
     mu = stack_samples(model.predict(draws=draws))
     mu = np.asarray(mu.values)
-    chain_draws = ChainDraws.from_posterior(design, posterior)
+    chain_draws = StandardisedDraws.from_posterior(design, posterior)
     sigma = stack_samples(posterior[standardised("sigma")]).values
     y = design.original_values()
     z = {name: m.z for name, m in design.moderators.items()}

@@ -20,9 +20,9 @@ from exlink._names import unknown_name_message
 from exlink.data import Panel
 from exlink.models.design import ChainDesign
 from exlink.models.fixed_effects import shifted, two_way_ols
-from exlink.rollouts import placebo_in_space, placebo_in_time, relative_periods
+from exlink.rollouts import borrowed_rollout, early_rollout, relative_periods
 from exlink.spec import Chain
-from exlink.transforms import exposure
+from exlink.transforms import ramped_exposure
 
 RAMP_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
@@ -208,9 +208,9 @@ class BaselineModel:
         k, design = self._intervention_index(intervention), self._design
         rollout = np.nan_to_num(design.rollouts[k])
         if kind == "time":
-            fake = placebo_in_time(rollout, shift)
+            fake = early_rollout(rollout, shift)
         elif kind == "space":
-            fake = placebo_in_space(rollout, seed)
+            fake = borrowed_rollout(rollout, seed)
         else:
             raise ValueError(f"placebo kind must be 'time' or 'space', got {kind!r}.")
         z = stats.norm.ppf(0.5 + level / 2)
@@ -264,7 +264,7 @@ class BaselineModel:
                 continue
             name = design.intervention_names[term.intervention]
             rate = self.ramps[name]
-            e = exposure(design.rollouts[term.intervention], rate, rate)
+            e = ramped_exposure(design.rollouts[term.intervention], rate, rate)
             columns[f"effect:{term.label}"] = e
             if term.moderator:
                 columns[f"mod:{term.label}"] = e * design.moderators[term.moderator].z[:, None]

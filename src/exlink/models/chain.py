@@ -73,7 +73,7 @@ class ChainModel:
         Pilots added with :meth:`add_experiment`, part of the likelihood.
     pilots : list of Experiment
         Pilots of new investments (candidates the chain does not hold),
-        added with :meth:`add_experiment`; :func:`~exlink.simulate.roi.simulate`
+        added with :meth:`add_experiment`; :func:`~exlink.simulation.roi.simulate`
         updates the candidate's effect with them.
 
     Examples
@@ -204,9 +204,9 @@ class ChainModel:
 
         A pilot of a *new* investment, one the chain has no intervention for,
         names the candidate (its ``Investment`` name) instead. It does not
-        enter the fit: :func:`~exlink.simulate.roi.simulate` combines it with
+        enter the fit: :func:`~exlink.simulation.roi.simulate` combines it with
         the candidate's elicited effect draw by draw (see
-        :mod:`exlink.simulate.pilots`), so no refit is needed.
+        :mod:`exlink.simulation.pilots`), so no refit is needed.
 
         Parameters
         ----------

@@ -59,7 +59,7 @@ from exlink.models.latent import latent_likelihood, latent_values, measurement_w
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import signal_share
 from exlink.models.survey_filter import integrate_group
-from exlink.transforms import exposure_tensor, link_curve_tensor, rising
+from exlink.transforms import link_curve_tensor, ramped_exposure_tensor, rising
 
 STAGE_DATA = "stage_values"
 ROLLOUT_DATA = "rollouts"
@@ -374,7 +374,7 @@ def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) ->
             out.append(rollouts[i])
         else:
             out.append(
-                exposure_tensor(
+                ramped_exposure_tensor(
                     rollouts[i],
                     k_ramp,
                     k_fade,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from exlink._moved import renamed_attributes
 from exlink._names import unknown_name_message
 from exlink.dims import (
     BETA,
@@ -35,11 +36,11 @@ from exlink.dims import (
     standardised,
 )
 from exlink.models.design import ChainDesign
-from exlink.transforms import exposure, exposure_after, link_curve
+from exlink.transforms import link_curve, ramped_exposure, ramped_exposure_after
 
 
 @dataclass
-class ChainDraws:
+class StandardisedDraws:
     """Standardised effect parameters, one row per posterior sample.
 
     Attributes
@@ -63,7 +64,7 @@ class ChainDraws:
         return self.params["beta"].shape[0]
 
     @classmethod
-    def from_posterior(cls, design: ChainDesign, posterior: xr.Dataset) -> ChainDraws:
+    def from_posterior(cls, design: ChainDesign, posterior: xr.Dataset) -> StandardisedDraws:
         """Collect the standardised effect parameters of a posterior."""
         stacked = posterior.stack({SAMPLE: SAMPLE_DIMS})
         n = stacked.sizes[SAMPLE]
@@ -97,13 +98,13 @@ class ChainDraws:
         params["ramp"], params["fade"] = rates, fades
         return cls(design, params)
 
-    def subset(self, samples: np.ndarray) -> ChainDraws:
+    def subset(self, samples: np.ndarray) -> StandardisedDraws:
         """The same parameters for a subset of samples."""
-        return ChainDraws(self.design, {k: v[samples] for k, v in self.params.items()})
+        return StandardisedDraws(self.design, {k: v[samples] for k, v in self.params.items()})
 
 
 def intervention_shock(
-    draws: ChainDraws,
+    draws: StandardisedDraws,
     name: str,
     rollout: np.ndarray,
     *,
@@ -132,7 +133,7 @@ def intervention_shock(
     history
         The rollout before ``rollout``'s periods, shape ``(units, T)``: the
         exposure continues from where that history leaves it
-        (:func:`~exlink.transforms.exposure_after`). Without it, the
+        (:func:`~exlink.transforms.ramped_exposure_after`). Without it, the
         exposure starts from 0.
 
     Returns
@@ -148,7 +149,7 @@ def intervention_shock(
     n_units, horizon = rollout.shape
     if history is not None:
         override = None if fade is None else np.broadcast_to(fade, (draws.n_samples,))[:, None]
-        e = exposure_after(
+        e = ramped_exposure_after(
             np.asarray(history, dtype=float),
             rollout,
             p["ramp"][:, k, None],
@@ -158,7 +159,7 @@ def intervention_shock(
         )
     else:
         fade = p["fade"][:, k] if fade is None else np.broadcast_to(fade, (draws.n_samples,))
-        e = exposure(
+        e = ramped_exposure(
             np.broadcast_to(rollout, (draws.n_samples, n_units, horizon)),
             p["ramp"][:, k, None],
             fade[:, None],
@@ -177,7 +178,7 @@ def intervention_shock(
 
 
 def propagate(
-    draws: ChainDraws,
+    draws: StandardisedDraws,
     shock: np.ndarray,
     *,
     baseline: np.ndarray | None = None,
@@ -242,3 +243,6 @@ def _moderators(
     for name, values in (given or {}).items():
         out[name] = np.broadcast_to(np.asarray(values, dtype=float), (n_units,))
     return out
+
+
+__getattr__ = renamed_attributes(__name__, {"ChainDraws": "StandardisedDraws"})

@@ -7,7 +7,7 @@ import xarray as xr
 
 from exlink.dims import CHAIN, DRAW, HORIZON, INTERVENTION, STAGE
 from exlink.models.design import ChainDesign
-from exlink.models.propagation import ChainDraws, intervention_shock, propagate
+from exlink.models.propagation import StandardisedDraws, intervention_shock, propagate
 
 LONG_RUN_PERIODS = 240
 """Periods after which an effect counts as long-run."""
@@ -23,7 +23,7 @@ def total_effects(design: ChainDesign, posterior: xr.DataTree, horizon: int) -> 
             "trace: add one to the chain (Intervention(...)) and its rollout to the panel."
         )
     posterior = posterior.to_dataset() if isinstance(posterior, xr.DataTree) else posterior
-    draws = ChainDraws.from_posterior(design, posterior)
+    draws = StandardisedDraws.from_posterior(design, posterior)
     length = max(horizon, LONG_RUN_PERIODS)
     totals, directs = [], []
     for name in design.intervention_names:

@@ -1,7 +1,7 @@
 """Figures from exlink's results: each function takes results and returns a matplotlib Figure."""
 
-from exlink.plotting.chain_diagram import chain_diagram
-from exlink.plotting.check_figures import check_figure, check_figures
+from exlink.plotting.causal_figures import check_figure, check_figures
+from exlink.plotting.chain_figures import chain_diagram
 from exlink.plotting.model_figures import effects_forest, predictive_check, total_effect
 from exlink.plotting.roi_figures import (
     cashflow_fan,

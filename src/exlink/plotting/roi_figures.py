@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from exlink._names import unknown_name_message
 from exlink.dims import HORIZON, INVESTMENT, SAMPLE
-from exlink.simulate.roi import RoiResult
+from exlink.simulation.roi import RoiResult
 
 
 def npv_distribution(result: RoiResult) -> Figure:
@@ -80,7 +80,7 @@ def frontier(table: pd.DataFrame) -> Figure:
     Parameters
     ----------
     table
-        :func:`~exlink.simulate.portfolio.efficient_frontier` output.
+        :func:`~exlink.simulation.portfolio.efficient_frontier` output.
     """
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(table["budget"], table["expected_npv"], "o-", color="#4C72B0", label="expected NPV")
@@ -103,7 +103,7 @@ def tornado(sensitivity: pd.DataFrame, investment: str = "") -> Figure:
     Parameters
     ----------
     sensitivity
-        :func:`~exlink.simulate.sensitivity.npv_sensitivity` output.
+        :func:`~exlink.simulation.finance_sensitivity.npv_sensitivity` output.
     investment
         Its name, for the title.
     """

@@ -12,7 +12,7 @@ from matplotlib.patches import FancyArrowPatch
 
 import exlink as xl
 from exlink import plotting
-from exlink.simulate.sensitivity import npv_sensitivity
+from exlink.simulation.finance_sensitivity import npv_sensitivity
 
 pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 

@@ -3,7 +3,7 @@
 Both measures compare deciding now with deciding after learning something,
 over the same posterior samples and the same feasible plans (budget, groups,
 ``must_fund`` and ``stage_limits``), with plans valued jointly
-(:mod:`exlink.simulate.plan_values`):
+(:mod:`exlink.simulation.plan_values`):
 
 - **EVPI**, the expected value of perfect information::
 
@@ -37,10 +37,10 @@ from scipy.interpolate import BSpline
 from exlink._names import unknown_name_message
 from exlink._values import as_number
 from exlink.dims import SAMPLE
-from exlink.simulate.plan_values import PlanValues, plan_values
-from exlink.simulate.portfolio import UNCONVERGED_NOTE
-from exlink.simulate.roi import RoiResult
-from exlink.simulate.selection import checked_arguments, exclusive_groups, solve, stage_limits_of
+from exlink.simulation.plan_values import PlanValues, plan_values
+from exlink.simulation.portfolio import UNCONVERGED_NOTE
+from exlink.simulation.roi import RoiResult
+from exlink.simulation.selection import checked_arguments, exclusive_groups, solve, stage_limits_of
 
 _ROUNDING = 1e-12
 MAX_LISTED = 12
@@ -134,7 +134,7 @@ def value_of_information(
         Investment name -> cost of a pilot that would reveal its return;
         investments not named cost nothing to pilot.
     must_fund, stage_limits
-        As in :func:`~exlink.simulate.portfolio.prioritise`; stage limits
+        As in :func:`~exlink.simulation.portfolio.prioritise`; stage limits
         bound expected changes.
 
     Returns

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from exlink.simulate.roi import RoiResult
+    from exlink.simulation.roi import RoiResult
 
 MAX_ENUMERATED = 8
 """Largest cluster of interacting investments whose subsets are all simulated."""

@@ -1,6 +1,6 @@
 """Which stages carry money, and how a stage change becomes money per unit and period.
 
-See :class:`~exlink.simulate.investments.Finance` for the formulas: revenue
+See :class:`~exlink.simulation.investments.Finance` for the formulas: revenue
 times the margin (a growth rate compounding on each unit's revenue base),
 cost to serve saved, and leavers avoided times their replacement cost.
 """
@@ -14,7 +14,7 @@ import pandas as pd
 
 from exlink._names import unknown_name_message
 from exlink.models.design import recent_level
-from exlink.simulate.investments import Finance
+from exlink.simulation.investments import Finance
 
 if TYPE_CHECKING:
     from exlink.models.chain import ChainModel

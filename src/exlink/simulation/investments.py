@@ -66,18 +66,18 @@ class Investment:
         One-off cost at the start, whatever the number of units.
     group
         Investments sharing a group are mutually exclusive in
-        :func:`~exlink.simulate.portfolio.prioritise`.
+        :func:`~exlink.simulation.portfolio.prioritise`.
     segments
         Offer the investment in parts, each a decision of its own: the name
         of a unit attribute (one segment per value among the investment's
         units, ``"region"``), or segment name -> a selection of units as for
         ``units`` (``{"north_east": {"region": ["north", "east"]}, "big":
         "headcount >= 30"}``), disjoint and within the investment's units.
-        :func:`~exlink.simulate.roi.simulate` makes one investment per
+        :func:`~exlink.simulation.roi.simulate` makes one investment per
         segment, named ``"name.segment"``; the fixed cost is paid once,
         however many segments are funded.
     segment_of
-        Set on the segments :func:`~exlink.simulate.roi.simulate` makes: the
+        Set on the segments :func:`~exlink.simulation.roi.simulate` makes: the
         investment they are part of.
     """
 

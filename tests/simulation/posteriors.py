@@ -5,7 +5,7 @@ import xarray as xr
 
 import exlink as xl
 from exlink.dims import HORIZON, INVESTMENT, SAMPLE
-from exlink.simulate.roi import RoiResult
+from exlink.simulation.roi import RoiResult
 
 
 def true_posterior(

@@ -12,7 +12,7 @@ from posteriors import true_posterior
 from test_scenario import GOOD
 
 from exlink.datasets import make_service_chain
-from exlink.simulate.scenario import ScenarioError, read_scenario, run_scenario
+from exlink.simulation.scenario import ScenarioError, read_scenario, run_scenario
 
 HOSTILE = [
     None,

@@ -13,11 +13,11 @@ Constraints: total cost within the budget, at most one investment of each
 ``Investment.group``, ``must_fund`` investments always in, and bounds on the
 plan's average change of any stage (``stage_limits``).
 
-Plans are valued jointly (:mod:`exlink.simulate.plan_values`). Investments
+Plans are valued jointly (:mod:`exlink.simulation.plan_values`). Investments
 that do not interact are worth their sum. Interacting ones are valued on
 every combination simulated together, so the choice is exact for any
 interaction as long as no more than
-:data:`~exlink.simulate.plan_values.MAX_ENUMERATED` investments interact with
+:data:`~exlink.simulation.plan_values.MAX_ENUMERATED` investments interact with
 one another; beyond that only pairwise interactions enter and the plan says
 so (``Plan.exact``). The chosen plan is always valued by simulating its
 investments together.
@@ -33,9 +33,9 @@ import pandas as pd
 
 from exlink._values import as_number
 from exlink.dims import INVESTMENT, SAMPLE
-from exlink.simulate.plan_values import plan_values
-from exlink.simulate.roi import RoiResult
-from exlink.simulate.selection import (
+from exlink.simulation.plan_values import plan_values
+from exlink.simulation.roi import RoiResult
+from exlink.simulation.selection import (
     checked_arguments,
     exclusive_groups,
     plan_cost,
@@ -64,7 +64,7 @@ class Plan:
     expected_npv, p_loss, cvar
         Expected NPV, probability of losing money and CVaR of the plan's NPV,
         with the funded investments simulated together
-        (:meth:`~exlink.simulate.roi.RoiResult.portfolio_npv`).
+        (:meth:`~exlink.simulation.roi.RoiResult.portfolio_npv`).
     separate_npv
         The sum of the funded investments' separate expected NPVs. Where it
         differs from ``expected_npv`` the investments interact
@@ -72,7 +72,7 @@ class Plan:
     exact
         Whether the selection was made on exact joint values. False only
         when a cluster of interacting investments had more than
-        :data:`~exlink.simulate.plan_values.MAX_ENUMERATED` members and only
+        :data:`~exlink.simulation.plan_values.MAX_ENUMERATED` members and only
         their pairwise interactions were modelled.
     objective
         What was optimised.
@@ -157,7 +157,7 @@ def prioritise(
         Stage -> ``(low, high)`` bounds (``None`` for none) on the plan's
         expected change of the stage at the horizon's last period, averaged
         over every unit of the panel, in the stage's units
-        (:meth:`~exlink.simulate.roi.RoiResult.average_changes`, added over
+        (:meth:`~exlink.simulation.roi.RoiResult.average_changes`, added over
         the funded investments). ``{"attrition_rate": (None, 0.0)}``:
         attrition must not rise; ``{"nps": (2.0, None)}``: NPS up 2 points at
         least.

@@ -7,7 +7,7 @@ import pytest
 from posteriors import true_posterior
 
 from exlink.datasets import make_service_chain
-from exlink.simulate.scenario import ScenarioError, read_scenario
+from exlink.simulation.scenario import ScenarioError, read_scenario
 
 GOOD = """\
 model: model.nc
@@ -186,7 +186,7 @@ LIMITED = GOOD.replace(
 
 def scenario_run(folder, text):
     import exlink as xl
-    from exlink.simulate.scenario import run_scenario
+    from exlink.simulation.scenario import run_scenario
 
     (folder / "limited.yaml").write_text(text)
     scenario = read_scenario(folder / "limited.yaml")

@@ -3,7 +3,7 @@
 For every posterior sample, each investment's rollout is propagated through the
 chain (:mod:`exlink.models.propagation`) against a baseline on the same sample,
 with expected values only. Stage changes become money through
-:class:`~exlink.simulate.investments.Finance`: revenue times the margin, cost to
+:class:`~exlink.simulation.investments.Finance`: revenue times the margin, cost to
 serve saved, and leavers avoided times their replacement cost; the
 investment's costs are subtracted and the net cash flow discounted.
 """
@@ -22,18 +22,18 @@ from exlink._names import unknown_name_message
 from exlink.dims import HORIZON, INVESTMENT, SAMPLE, STAGE, UNIT
 from exlink.models.design import recent_level
 from exlink.models.diagnostics import require_convergence
-from exlink.models.propagation import ChainDraws
+from exlink.models.propagation import StandardisedDraws
 from exlink.selection import select_units
-from exlink.simulate.investments import Finance, Investment
-from exlink.simulate.money import PERIODS_PER_YEAR, MoneySetup
-from exlink.simulate.objectives import (
+from exlink.simulation.investments import Finance, Investment
+from exlink.simulation.money import PERIODS_PER_YEAR, MoneySetup
+from exlink.simulation.objectives import (
     OBJECTIVE_ROLES,
     describe_objective,
     objective_value,
     objective_weights,
 )
-from exlink.simulate.plans import PlanSimulator
-from exlink.simulate.segments import expand_segments
+from exlink.simulation.plans import PlanSimulator
+from exlink.simulation.segments import expand_segments
 
 if TYPE_CHECKING:
     from exlink.models.chain import ChainModel
@@ -72,7 +72,7 @@ class RoiResult:
         Stage name -> its role (``ex``, ``cx``, ``customer``, ``financial``).
     objectives
         Role -> stage -> weight: the definition of each ``{role}_change``
-        column of :meth:`summary` (see :mod:`exlink.simulate.objectives`).
+        column of :meth:`summary` (see :mod:`exlink.simulation.objectives`).
     stage_sds
         Each stage's standard deviation over the panel, in its units: the
         scale of a weighted objective index.
@@ -113,7 +113,7 @@ class RoiResult:
         """NPV per posterior sample of funding the named investments together.
 
         The investments are simulated jointly on the same samples, against
-        the status quo (see :mod:`exlink.simulate.plans`): where they reach
+        the status quo (see :mod:`exlink.simulation.plans`): where they reach
         the same units, stages or intervention, the plan's value is not the
         sum of theirs. With no interaction it is the sum.
 
@@ -140,7 +140,7 @@ class RoiResult:
         each stage's units, averaged over every unit of the panel (units no
         investment reaches count as 0): the joint counterpart of
         :meth:`average_changes`, and what ``stage_limits`` of
-        :func:`~exlink.simulate.portfolio.prioritise` bound.
+        :func:`~exlink.simulation.portfolio.prioritise` bound.
 
         Returns
         -------
@@ -396,7 +396,7 @@ def simulate(
         role's objective (``{"cx": "nps"}``), or weights of an index over
         several stages (``{"ex": {"engagement": 0.5, "enablement": 0.5}}``).
         Roles left out weigh all their stages equally; see
-        :mod:`exlink.simulate.objectives`.
+        :mod:`exlink.simulation.objectives`.
 
     Returns
     -------
@@ -419,7 +419,7 @@ def simulate(
     health = fitted.diagnostics
     require_convergence(health, "Simulating investments", allow_unconverged)
     posterior = fitted.thinned_posterior(draws)
-    samples = ChainDraws.from_posterior(design, posterior)
+    samples = StandardisedDraws.from_posterior(design, posterior)
     investments = list(investments)
     _check_investments(investments, design)
     panel = model.panel

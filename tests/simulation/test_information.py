@@ -121,7 +121,7 @@ def test_pilots_are_ranked_by_value_net_of_their_cost():
 
 
 def test_listing_plans_and_solving_for_them_agree(monkeypatch):
-    from exlink.simulate import information
+    from exlink.simulation import information
 
     result, _, costs = random_result(5)
     listed = xl.value_of_information(result, budget=costs.sum() / 2)

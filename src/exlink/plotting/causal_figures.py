@@ -156,7 +156,7 @@ def check_figure(result: CheckResult) -> Figure:
         A result of :func:`exlink.checks.event_study`,
         :func:`~exlink.checks.placebo_in_time`, :func:`~exlink.checks.placebo_in_space`,
         :func:`~exlink.checks.reverse_direction` or
-        :func:`~exlink.checks.prior_sensitivity`.
+        :func:`~exlink.checks.prior_width`.
 
     Returns
     -------

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from exlink.models.experiments import Experiment
-from exlink.models.propagation import ChainDraws, intervention_shock, propagate
-from exlink.simulate.investments import Investment
-from exlink.simulate.pilots import draw_effects, update_with_pilots
-from exlink.transforms import exposure
+from exlink.models.propagation import StandardisedDraws, intervention_shock, propagate
+from exlink.simulation.investments import Investment
+from exlink.simulation.pilots import draw_effects, update_with_pilots
+from exlink.transforms import ramped_exposure
 
 Z90 = 1.6448536269514722
 _MEMORY_CELLS = 25_000_000
@@ -89,7 +89,7 @@ class PlanSimulator:
 
     def __init__(
         self,
-        samples: ChainDraws,
+        samples: StandardisedDraws,
         baseline: np.ndarray,
         units: Mapping[str, np.ndarray],
         money: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -193,12 +193,12 @@ class PlanSimulator:
 
 
 def _new_effects(
-    inv: Investment, samples: ChainDraws, rng: np.random.Generator, pilots: Sequence = ()
+    inv: Investment, samples: StandardisedDraws, rng: np.random.Generator, pilots: Sequence = ()
 ) -> dict:
     """Per-sample effect of a new investment on each elicited stage, in stage units.
 
     With pilots of the investment, the effects are drawn from their normal
-    posterior given the pilots' lifts (:mod:`exlink.simulate.pilots`).
+    posterior given the pilots' lifts (:mod:`exlink.simulation.pilots`).
     """
     design = samples.design
     out = {}
@@ -230,11 +230,11 @@ def _new_effects(
 
 
 def _new_shock(
-    inv: Investment, samples: ChainDraws, rollout: np.ndarray, effects: dict
+    inv: Investment, samples: StandardisedDraws, rollout: np.ndarray, effects: dict
 ) -> np.ndarray:
     design = samples.design
     fade = 0.0 if inv.reinforced else inv.ramp
-    e = exposure(rollout, inv.ramp, fade)
+    e = ramped_exposure(rollout, inv.ramp, fade)
     shock = np.zeros((len(design.stage_names), samples.n_samples, *rollout.shape))
     for j, effect in effects.items():
         shock[j] = effect[:, None, None] * e[None]

@@ -1,8 +1,8 @@
 """The 0-1 programme behind every plan: its arguments checked, its constraints, its solution.
 
-:func:`~exlink.simulate.portfolio.prioritise` and the value of information
-(:mod:`exlink.simulate.information`) both choose plans with it. See
-:mod:`exlink.simulate.portfolio` for the objectives and constraints.
+:func:`~exlink.simulation.portfolio.prioritise` and the value of information
+(:mod:`exlink.simulation.information`) both choose plans with it. See
+:mod:`exlink.simulation.portfolio` for the objectives and constraints.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from exlink._names import unknown_name_message
 from exlink._values import as_number
 from exlink.dims import STAGE
-from exlink.simulate.plan_values import PlanValues
-from exlink.simulate.roi import RoiResult
+from exlink.simulation.plan_values import PlanValues
+from exlink.simulation.roi import RoiResult
 
 OBJECTIVES = ("expected_npv", "cvar")
 """What a plan maximises: its expected NPV or its CVaR."""

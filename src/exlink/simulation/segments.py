@@ -1,12 +1,12 @@
 """Investments offered in segments: one decision per segment, valued jointly.
 
-An :class:`~exlink.simulate.investments.Investment` with ``segments`` is
+An :class:`~exlink.simulation.investments.Investment` with ``segments`` is
 split by :func:`expand_segments` into one investment per segment, named
 ``"name.segment"``, each reaching its segment's share of the investment's
 units. The segments of one investment share its fixed cost: simulated
-together, a plan pays it once (:class:`~exlink.simulate.plans.PlanSimulator`),
+together, a plan pays it once (:class:`~exlink.simulation.plans.PlanSimulator`),
 so segments of one investment always interact and
-:func:`~exlink.simulate.portfolio.prioritise` values their combinations
+:func:`~exlink.simulation.portfolio.prioritise` values their combinations
 jointly.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from exlink._names import unknown_name_message
 from exlink._spec_checks import check_name
-from exlink.simulate.investments import Investment
+from exlink.simulation.investments import Investment
 
 
 def expand_segments(

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from exlink.simulate.investments import Finance, Investment
-from exlink.simulate.roi import simulate
+from exlink.simulation.investments import Finance, Investment
+from exlink.simulation.roi import simulate
 
 if TYPE_CHECKING:
     from exlink.models.chain import ChainModel
@@ -33,7 +33,7 @@ def npv_sensitivity(
     Parameters
     ----------
     model, investment, finance, draws, random_seed
-        As for :func:`~exlink.simulate.roi.simulate`.
+        As for :func:`~exlink.simulation.roi.simulate`.
     allow_unconverged
         Compute even when the model has not converged (the table's
         ``model_converged`` column then says so).

@@ -8,7 +8,7 @@ from posteriors import true_posterior
 
 import exlink as xl
 from exlink.datasets import make_service_chain
-from exlink.simulate import plan_values
+from exlink.simulation import plan_values
 
 pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 

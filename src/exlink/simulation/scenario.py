@@ -54,11 +54,11 @@ from exlink._paths import check_output_folder
 from exlink._values import as_count, as_number
 from exlink._yaml import yaml_error_message
 from exlink.models.diagnostics import ConvergenceError
-from exlink.simulate.information import value_of_information
-from exlink.simulate.investments import Finance, Investment
-from exlink.simulate.objectives import objective_weights
-from exlink.simulate.portfolio import prioritise
-from exlink.simulate.selection import OBJECTIVES
+from exlink.simulation.information import value_of_information
+from exlink.simulation.investments import Finance, Investment
+from exlink.simulation.objectives import objective_weights
+from exlink.simulation.portfolio import prioritise
+from exlink.simulation.selection import OBJECTIVES
 
 SCENARIO_KEYS = (
     "model",
@@ -391,7 +391,7 @@ def run_scenario(scenario: Scenario, model, *, allow_unconverged: bool = False) 
     ScenarioError
         A field of the scenario cannot be simulated; the message names it.
     """
-    from exlink.simulate.roi import simulate
+    from exlink.simulation.roi import simulate
 
     try:
         objective_weights(model.chain, scenario.objectives)

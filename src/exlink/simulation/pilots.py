@@ -2,7 +2,7 @@
 
 A new investment's effect on each stage it names is, per posterior draw,
 normal: its elicited 90% range, combined with its lever's population of
-effects (see :mod:`exlink.simulate.plans`). A pilot of the candidate
+effects (see :mod:`exlink.simulation.plans`). A pilot of the candidate
 (:meth:`~exlink.models.chain.ChainModel.add_experiment` with the candidate's
 name) measured ``lift`` with standard error ``se`` on a stage ``s``. The lift
 the draw implies is linear in the effects::
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from exlink.models.experiments import Experiment
-from exlink.models.propagation import ChainDraws, propagate
-from exlink.transforms import exposure
+from exlink.models.propagation import StandardisedDraws, propagate
+from exlink.transforms import ramped_exposure
 
 SETTLED_PERIODS = 240
 """Periods propagated for a pilot's settled (long-run) lift."""
@@ -38,13 +38,13 @@ _STEP = 1e-3
 
 
 def pilot_gains(
-    samples: ChainDraws, stages: Sequence[int], pilot: Experiment, ramp: float
+    samples: StandardisedDraws, stages: Sequence[int], pilot: Experiment, ramp: float
 ) -> np.ndarray:
     """Change of the pilot's stage per unit of effect on each of ``stages``, ``(samples, p)``."""
     design = samples.design
     measured = design.stage_names.index(pilot.stage)
     periods = SETTLED_PERIODS if pilot.periods is None else int(pilot.periods)
-    path = exposure(np.ones(periods), ramp, ramp)
+    path = ramped_exposure(np.ones(periods), ramp, ramp)
     baseline = np.zeros((len(design.stage_names), 1))
     gains = np.empty((samples.n_samples, len(stages)))
     for column, j in enumerate(stages):
@@ -60,7 +60,7 @@ def pilot_gains(
 def update_with_pilots(
     mean: np.ndarray,
     covariance: np.ndarray,
-    samples: ChainDraws,
+    samples: StandardisedDraws,
     stages: Sequence[int],
     pilots: Sequence[Experiment],
     ramp: float,

@@ -9,7 +9,7 @@ from posteriors import hand_result, true_posterior
 import exlink as xl
 from exlink.datasets import make_service_chain
 from exlink.dims import HORIZON, SAMPLE
-from exlink.simulate.sensitivity import npv_sensitivity
+from exlink.simulation.finance_sensitivity import npv_sensitivity
 
 pytestmark = pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 

@@ -1,0 +1,20 @@
+"""Money on posterior draws: returns of investments, plans, portfolios, the value of information."""
+
+from exlink.simulation.finance_sensitivity import npv_sensitivity
+from exlink.simulation.information import InformationValue, value_of_information
+from exlink.simulation.investments import Finance, Investment
+from exlink.simulation.portfolio import Plan, efficient_frontier, prioritise
+from exlink.simulation.roi import RoiResult, simulate
+
+__all__ = [
+    "Finance",
+    "InformationValue",
+    "Investment",
+    "Plan",
+    "RoiResult",
+    "efficient_frontier",
+    "npv_sensitivity",
+    "prioritise",
+    "simulate",
+    "value_of_information",
+]
