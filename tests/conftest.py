@@ -1,9 +1,25 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+import exlink as xl
 from frames import small_frame
 
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
     return small_frame()
+
+
+STORED = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def stored_model():
+    """A fitted model read from ``tests/data`` (written by scripts/make_test_models.py)."""
+
+    def read(name: str = "service_chain") -> xl.ChainModel:
+        return xl.ChainModel.load(STORED / f"{name}.nc")
+
+    return read

@@ -60,3 +60,15 @@ def test_no_package_exports_a_name_that_hides_one_of_its_modules():
             if value is not None and not isinstance(value, types.ModuleType):
                 hidden.append(f"{package.__name__}.{module.name}")
     assert hidden == []
+
+
+def test_no_two_modules_share_a_name():
+    from collections import Counter
+
+    source = load().SOURCE
+    names = Counter(
+        p.stem
+        for p in source.rglob("*.py")
+        if p.stem != "__init__" and "data" not in p.parts[-2:-1]
+    )
+    assert [name for name, count in names.items() if count > 1] == []

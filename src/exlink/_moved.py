@@ -30,6 +30,7 @@ MOVED_PACKAGES = {"exlink.simulate": "exlink.simulation"}
 MOVED_MODULES = {
     "exlink.simulate.sensitivity": "exlink.simulation.finance_sensitivity",
     "exlink.simulate.forward": "exlink.models.propagation",
+    "exlink.simulate.selection": "exlink.simulation.optimisation",
     "exlink.checks.sensitivity": "exlink.checks.prior_width",
     "exlink.plotting.chain_diagram": "exlink.plotting.chain_figures",
     "exlink.plotting.check_figures": "exlink.plotting.causal_figures",

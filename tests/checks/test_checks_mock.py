@@ -21,9 +21,9 @@ QUICK = {"draws": 20, "tune": 0, "chains": 2, "progressbar": False}
 
 
 @pytest.fixture
-def fitted(mock_sample):
-    sim = make_service_chain(n_units=16, n_periods=12, seed=3)
-    return xl.ChainModel(sim.chain).fit(sim.panel(), **QUICK)
+def fitted(mock_sample, stored_model):
+    """A real posterior read from tests/data; the checks' refits sample with PyMC's mock."""
+    return stored_model("service_chain")
 
 
 def test_subchain_keeps_targets_their_parents_and_levers():

@@ -37,10 +37,15 @@ from scipy.interpolate import BSpline
 from exlink._names import unknown_name_message
 from exlink._values import as_number
 from exlink.dims import SAMPLE
+from exlink.simulation.optimisation import (
+    checked_arguments,
+    exclusive_groups,
+    solve,
+    stage_limits_of,
+)
 from exlink.simulation.plan_values import PlanValues, plan_values
 from exlink.simulation.portfolio import UNCONVERGED_NOTE
 from exlink.simulation.roi import RoiResult
-from exlink.simulation.selection import checked_arguments, exclusive_groups, solve, stage_limits_of
 
 _ROUNDING = 1e-12
 MAX_LISTED = 12

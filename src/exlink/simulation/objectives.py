@@ -2,7 +2,7 @@
 
 Each role with stages (``cx``, ``customer``, ``ex``) gets one summary number
 per investment, the ``{role}_change`` columns of
-:meth:`~exlink.simulation.roi.RoiResult.summary`, defined by weights over the
+:meth:`~exlink.simulation.roi_result.RoiResult.summary`, defined by weights over the
 role's stages:
 
 - one stage (named by the user, or the role's only stage): its change at the

@@ -33,15 +33,15 @@ import pandas as pd
 
 from exlink._values import as_number
 from exlink.dims import INVESTMENT, SAMPLE
-from exlink.simulation.plan_values import plan_values
-from exlink.simulation.roi import RoiResult
-from exlink.simulation.selection import (
+from exlink.simulation.optimisation import (
     checked_arguments,
     exclusive_groups,
     plan_cost,
     solve,
     stage_limits_of,
 )
+from exlink.simulation.plan_values import plan_values
+from exlink.simulation.roi import RoiResult
 
 UNCONVERGED_NOTE = (
     "WARNING: computed on a model that has not converged (allowed by the user); "
@@ -64,7 +64,7 @@ class Plan:
     expected_npv, p_loss, cvar
         Expected NPV, probability of losing money and CVaR of the plan's NPV,
         with the funded investments simulated together
-        (:meth:`~exlink.simulation.roi.RoiResult.portfolio_npv`).
+        (:meth:`~exlink.simulation.roi_result.RoiResult.portfolio_npv`).
     separate_npv
         The sum of the funded investments' separate expected NPVs. Where it
         differs from ``expected_npv`` the investments interact
@@ -157,7 +157,7 @@ def prioritise(
         Stage -> ``(low, high)`` bounds (``None`` for none) on the plan's
         expected change of the stage at the horizon's last period, averaged
         over every unit of the panel, in the stage's units
-        (:meth:`~exlink.simulation.roi.RoiResult.average_changes`, added over
+        (:meth:`~exlink.simulation.roi_result.RoiResult.average_changes`, added over
         the funded investments). ``{"attrition_rate": (None, 0.0)}``:
         attrition must not rise; ``{"nps": (2.0, None)}``: NPS up 2 points at
         least.

@@ -57,8 +57,8 @@ from exlink.models.diagnostics import ConvergenceError
 from exlink.simulation.information import value_of_information
 from exlink.simulation.investments import Finance, Investment
 from exlink.simulation.objectives import objective_weights
+from exlink.simulation.optimisation import OBJECTIVES
 from exlink.simulation.portfolio import prioritise
-from exlink.simulation.selection import OBJECTIVES
 
 SCENARIO_KEYS = (
     "model",
