@@ -12,7 +12,20 @@ import xarray as xr
 
 from exlink._names import unknown_name_message
 from exlink._values import as_number
-from exlink.dims import BETA, CHAIN, DRAW, EFFECT, GAMMA, PERIOD, STAGE, UNIT
+from exlink.dims import (
+    BETA,
+    CHAIN,
+    DRAW,
+    EFFECT,
+    EFFECT_MODERATION,
+    GAMMA,
+    LINK_MODERATION,
+    MODERATED_EFFECT,
+    MODERATED_LINK,
+    PERIOD,
+    STAGE,
+    UNIT,
+)
 from exlink.models.design import ChainDesign
 from exlink.spec import Chain
 
@@ -76,18 +89,18 @@ def effects_table(
         row = _row("intervention", k.name, target, 0, draws, hdi_prob)
         rows.append(_judge(row, draws, sizes.get(f"{k.name} -> {target}")))
     for name, dim, items in (
-        ("link_moderation", "moderated_link", [lk for lk in chain.links if lk.moderator]),
-        ("effect_moderation", "moderated_effect", [(k, t) for k, t in effects if k.moderator]),
+        (LINK_MODERATION, MODERATED_LINK, [lk for lk in chain.links if lk.moderator]),
+        (EFFECT_MODERATION, MODERATED_EFFECT, [(k, t) for k, t in effects if k.moderator]),
     ):
         for i, item in enumerate(items):
-            if name == "link_moderation":
+            if name == LINK_MODERATION:
                 source, target, lag = item.moderator, item.label, item.lag
             else:
                 source, target, lag = item[0].moderator, f"{item[0].name} -> {item[1]}", 0
             draws = posterior[name].isel({dim: i})
             row = _row("moderation", source, target, lag, draws, hdi_prob)
             # A moderation is a change of the slope per SD of the moderator: the same units.
-            moderated = item.label if name == "link_moderation" else target
+            moderated = item.label if name == LINK_MODERATION else target
             rows.append(_judge(row, draws, sizes.get(moderated)))
     return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
 

@@ -36,7 +36,7 @@ from scipy.interpolate import BSpline
 
 from exlink._names import unknown_name_message
 from exlink._values import as_number
-from exlink.dims import SAMPLE
+from exlink.dims import EFFECT, LINK, SAMPLE
 from exlink.simulation.optimisation import (
     checked_arguments,
     exclusive_groups,
@@ -319,18 +319,18 @@ def _named_draws(result: RoiResult, name: str) -> np.ndarray:
     samples = simulator.samples
     coords = samples.design.coords()
     params = samples.params
-    if name in coords["link"]:
-        return params["beta"][:, [coords["link"].index(name)]]
-    if name in coords["effect"]:
-        return params["gamma"][:, [coords["effect"].index(name)]]
+    if name in coords[LINK]:
+        return params["beta"][:, [coords[LINK].index(name)]]
+    if name in coords[EFFECT]:
+        return params["gamma"][:, [coords[EFFECT].index(name)]]
     interventions = list(samples.design.intervention_names)
     if name in interventions:
-        columns = [i for i, label in enumerate(coords["effect"]) if label.startswith(f"{name} ->")]
+        columns = [i for i, label in enumerate(coords[EFFECT]) if label.startswith(f"{name} ->")]
         k = interventions.index(name)
         return np.column_stack(
             [params["gamma"][:, columns], params["ramp"][:, [k]], params["fade"][:, [k]]]
         )
     if name in simulator.effects:
         return np.column_stack(list(simulator.effects[name].values()))
-    known = [*coords["link"], *coords["effect"], *interventions, *simulator.effects]
+    known = [*coords[LINK], *coords[EFFECT], *interventions, *simulator.effects]
     raise ValueError(unknown_name_message("parameter", name, known))
