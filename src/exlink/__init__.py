@@ -29,12 +29,13 @@ from exlink.simulation import (
     simulate,
     value_of_information,
 )
-from exlink.spec import Chain, Intervention, Link, Stage
+from exlink.spec import Chain, Construct, Intervention, Link, Stage
 from exlink.surveys import Survey
 
 __all__ = [
     "Chain",
     "ChainModel",
+    "Construct",
     "ConvergenceError",
     "ConvergenceWarning",
     "Experiment",

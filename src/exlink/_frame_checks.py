@@ -246,10 +246,17 @@ def unit_attributes(
 
 
 def check_size(n_units: int, n_periods: int) -> None:
-    """Refuse panels too small to separate unit effects, period effects and links."""
+    """Refuse panels too small to separate unit effects, period effects and links.
+
+    A panel of one period is a cross-section (one row per unit or respondent):
+    it has no unit or period effects to separate.
+    """
+    if n_periods == 1 and n_units >= MIN_UNITS:
+        return
     if n_units < MIN_UNITS or n_periods < MIN_PERIODS:
         raise ValueError(
             f"the panel has {n_units} unit(s) and {n_periods} period(s); at least "
             f"{MIN_UNITS} units and {MIN_PERIODS} periods are needed to tell unit effects, "
-            "period effects and links apart. Add units or periods."
+            "period effects and links apart. Add units or periods (or, for one row per unit, "
+            "use Panel.from_cross_section)."
         )

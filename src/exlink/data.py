@@ -251,6 +251,64 @@ class Panel:
         )
 
     @classmethod
+    def from_cross_section(
+        cls,
+        df: pd.DataFrame,
+        *,
+        stages: str | Sequence[str],
+        unit: str | None = None,
+        attributes: str | Sequence[str] | None = None,
+    ) -> Panel:
+        """Build a panel of one period from one row per unit or respondent.
+
+        The entry point of a cross-sectional survey: a customer survey of one
+        wave for key-driver analysis, a published data set of one row per
+        country. The model then has no unit or period effects (one value per
+        unit cannot separate them from a unit's noise) and its links have
+        lag 0.
+
+        Parameters
+        ----------
+        df
+            One row per unit; it is not modified.
+        stages
+            Numeric columns with the measured quantities (or a construct's items).
+        unit
+            Column naming each row's unit, unique per row; by default the row
+            labels of ``df``.
+        attributes
+            Columns describing units.
+
+        Returns
+        -------
+        Panel
+            A panel whose single period is labelled ``0``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"q1": [3.0, 4.0, 5.0, 2.0], "q2": [1.0, 2.0, 2.0, 1.0]})
+        >>> panel = Panel.from_cross_section(df, stages=["q1", "q2"])
+        >>> panel.n_units, panel.n_periods
+        (4, 1)
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(
+                f"Panel.from_cross_section needs a pandas DataFrame, got {type(df).__name__}."
+            )
+        frame = df.copy()
+        if unit is None:
+            unit = "unit"
+            while unit in frame.columns:
+                unit = f"_{unit}"
+            frame[unit] = frame.index.astype(str) if frame.index.dtype == object else frame.index
+        period = "period"
+        while period in frame.columns:
+            period = f"_{period}"
+        frame[period] = 0
+        return cls.from_frame(frame, unit=unit, period=period, stages=stages, attributes=attributes)
+
+    @classmethod
     def from_responses(
         cls,
         responses: pd.DataFrame,

@@ -69,6 +69,12 @@ RAMPED = "ramped"
 FADING = "fading"
 """An intervention whose effect fades at a fitted rate after it stops."""
 
+ITEM = "item"
+"""A survey item measuring a construct (every item, markers included)."""
+
+LOADED_ITEM = "loaded_item"
+"""An item whose loading is estimated: every item but its construct's marker."""
+
 # -- posterior variables ------------------------------------------------------------------
 BETA = "beta"
 """Link coefficients on the stages' own scale (target units per source unit), dim ``link``."""
@@ -85,6 +91,19 @@ EFFECT_MODERATION = "effect_moderation"
 RESPONSE_SD = "response_sd"
 """The SD of one survey response, per survey stage whose SD is estimated."""
 
+LOADING = "loading"
+"""Items' loadings on their construct, own scales (item points per construct point), dim
+``loaded_item``."""
+
+ITEM_INTERCEPT = "item_intercept"
+"""Items' levels where their construct is at its marker's mean, dim ``loaded_item``."""
+
+ITEM_SD = "item_sd"
+"""Items' residual SDs around their construct, own scale, dim ``item``."""
+
+CONSTRUCT_SD = "construct_sd"
+"""Each construct's SD across its units and periods, own scale: ``construct_sd[<name>]``."""
+
 LATENT_PREFIX = "latent_raw["
 """Survey stages' sampled true values (standardised, one per unit and period) are named
 ``latent_raw[<stage>]``."""
@@ -93,6 +112,11 @@ LATENT_PREFIX = "latent_raw["
 def latent_name(stage: str) -> str:
     """The posterior name of a survey stage's sampled true values."""
     return f"{LATENT_PREFIX}{stage}]"
+
+
+def construct_sd_name(construct: str) -> str:
+    """The posterior name of a construct's SD across its units and periods."""
+    return f"{CONSTRUCT_SD}[{construct}]"
 
 
 def standardised(group: str) -> str:

@@ -175,6 +175,9 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "ramp": Prior("Beta", alpha=2.0, beta=2.0),
     "fade": Prior("Beta", alpha=2.0, beta=5.0),
     "response_sd": Prior("HalfNormal", sigma=1.0),
+    "loading": Prior("Normal", mu=1.0, sigma=1.0),
+    "item_intercept": Prior("Normal", mu=0.0, sigma=1.0),
+    "item_sd": Prior("HalfNormal", sigma=1.0),
 }
 """Default priors by group, on the standardised scale of the stages.
 
@@ -182,6 +185,11 @@ DEFAULT_PRIORS: dict[str, Prior] = {
 by an element prior; pooled effects are ``Normal(lever_mean, lever_sd)``."""
 
 PRIOR_DESCRIPTIONS: dict[str, str] = {
+    "loading": "item change per unit of its construct, relative to the marker item "
+    "(per item but the marker)",
+    "item_intercept": "item level where its construct is at its marker's mean (per item "
+    "but the marker)",
+    "item_sd": "an item's own noise around its construct (per item)",
     "intercept": "stage level at average parents (per stage)",
     "sigma": "observation noise (per stage)",
     "nu": "Student-t degrees of freedom (per Student-t stage)",

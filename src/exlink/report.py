@@ -130,6 +130,7 @@ def write_html(
             "<p class='muted'>The worst element of each sampled quantity, worst first.</p>",
             _table(health.by_group().head(12), index=False),
             *_reliability(model),
+            *_measurement(model),
         ],
     )
 
@@ -324,6 +325,26 @@ def _reliability(model: ChainModel) -> list[str]:
         "responses per value for a reliability of 0.8; true_values: integrated out exactly, "
         "sampled, or (a stage that feeds no link) in its likelihood.</p>",
         _table(table.round(3)),
+    ]
+
+
+def _measurement(model: ChainModel) -> list[str]:
+    if not model.chain.constructs:
+        return []
+    measurement = model.measurement()
+    items = measurement.items[
+        ["loading", "loading_lower", "loading_upper", "item_sd", "std_loading", "weak"]
+    ]
+    constructs = measurement.constructs[["items", "omega", "omega_lower", "omega_upper", "ave"]]
+    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in measurement.warnings)
+    return [
+        "<h3>Constructs and their items</h3><p class='muted'>Loadings on the items' own "
+        "scales (the first item of each construct is its marker, at 1) with 90% intervals; "
+        "std_loading: the item's correlation with its construct; omega: composite "
+        "reliability; ave: average variance extracted.</p>",
+        _table(items.round(3)),
+        _table(constructs.round(3)),
+        f"<ul class='warnings'>{warnings}</ul>" if warnings else "",
     ]
 
 

@@ -67,17 +67,108 @@ class Stage:
         Observation model: ``"normal"`` or ``"student_t"`` (robust to outliers).
     description
         Free text shown in reports, such as what scale the measure uses.
+    items
+        Empty for a stage held in one column. For a construct measured by
+        several survey items (see :class:`Construct`), the items' columns,
+        the first of them the construct's marker.
     """
 
     name: str
     role: Role
     likelihood: str = "normal"
     description: str = ""
+    items: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_name(self.name, "Stage name")
         check_choice(self.role, ROLES, "role", f"Stage {self.name!r}")
         check_choice(self.likelihood, LIKELIHOODS, "likelihood", f"Stage {self.name!r}")
+        items = self.items
+        if isinstance(items, str) or not isinstance(items, Iterable):
+            raise TypeError(
+                f"Stage {self.name!r}: items must be a list of column names, got {items!r}."
+            )
+        items = tuple(items)
+        object.__setattr__(self, "items", items)
+        if not items:
+            return
+        for item in items:
+            check_name(item, f"Construct {self.name!r} item")
+        refuse_repeats(list(items), f"item of construct {self.name!r}")
+        if len(items) < MIN_ITEMS:
+            raise ValueError(
+                f"Construct {self.name!r} has {len(items)} item(s): a construct needs at least "
+                f"{MIN_ITEMS} to separate what its items share from each item's own noise. "
+                "Use a single-column Stage instead."
+            )
+        if self.name in items:
+            raise ValueError(
+                f"Construct {self.name!r} is also the name of one of its items: name the "
+                "construct apart from its columns."
+            )
+        if self.likelihood != "normal":
+            raise ValueError(
+                f"Construct {self.name!r}: a construct's equation is normal; its items carry the "
+                "measurement noise. Leave likelihood at 'normal'."
+            )
+
+    @property
+    def is_construct(self) -> bool:
+        """True for a construct measured by several items."""
+        return bool(self.items)
+
+
+MIN_ITEMS = 2
+"""Items a construct needs at the least (three or more identify it on their own)."""
+
+
+class Construct(Stage):
+    """A stage measured by several survey items: an engagement index, a CX score.
+
+    A reflective measurement model ties each item to the construct's true
+    value ``eta`` in every unit and period::
+
+        item[k] = intercept[k] + loading[k] * eta + Normal(0, item_sd[k])
+
+    The construct is identified by its first item, the *marker*: its loading
+    is 1 and its intercept 0, so the construct is on the marker item's scale
+    (its units and its mean). The construct is then a stage like any other: the
+    source or target of links, the target of interventions, simulated (the
+    construct moves and its items follow their loadings). Its items are
+    columns of the panel, passed to :meth:`~exlink.Panel.from_frame` as
+    stages; a missing item value leaves that item out of that cell.
+
+    Parameters
+    ----------
+    name
+        The construct's name (not a column of the data).
+    items
+        Its items' columns, at least two, the marker first. Three or more
+        identify a construct on its own; with two, it borrows from its links.
+    role
+        ``"ex"``, ``"cx"``, ``"customer"`` or ``"financial"``.
+    description
+        Free text shown in reports.
+
+    Examples
+    --------
+    >>> cx = Construct("cx_quality", ["integrity", "resolution", "empathy"], role="cx")
+    >>> cx.items, cx.is_construct
+    (('integrity', 'resolution', 'empathy'), True)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        items: Sequence[str],
+        role: Role,
+        likelihood: str = "normal",
+        description: str = "",
+    ) -> None:
+        super().__init__(name, role, likelihood, description, items)
+
+    def __repr__(self) -> str:
+        return f"Construct({self.name!r}, items={list(self.items)!r}, role={self.role!r})"
 
 
 @dataclass(frozen=True)
@@ -135,6 +226,14 @@ class Link:
 _LINK_TEXT = re.compile(
     r"^\s*(?P<source>.+?)\s*->\s*(?P<target>.+?)\s*(\(\s*lag\s+(?P<lag>\d+)\s*\))?\s*$"
 )
+
+
+def _stage_from_mapping(item: Any) -> Stage:
+    """A stage of a chain spec; one with ``items`` is a :class:`Construct`."""
+    stage = build_from_mapping(Stage, item, "stage")
+    if not stage.items:
+        return stage
+    return Construct(stage.name, stage.items, stage.role, stage.likelihood, stage.description)
 
 
 def parse_link(text: str) -> Link:
@@ -272,6 +371,15 @@ class Chain:
             raise ValueError("Chain needs at least one stage.")
         refuse_repeats([s.name for s in self.stages], "stage")
         refuse_repeats([i.name for i in self.interventions], "intervention")
+        refuse_repeats([item for s in self.stages for item in s.items], "construct item")
+        taken = set(self.stage_names) | set(self.intervention_names)
+        for stage in self.stages:
+            for item in stage.items:
+                if item in taken:
+                    raise ValueError(
+                        f"Construct {stage.name!r}: its item {item!r} is also a stage or an "
+                        "intervention of the chain. An item measures one construct only."
+                    )
         clash = set(self.stage_names) & set(self.intervention_names)
         if clash:
             raise ValueError(
@@ -305,6 +413,11 @@ class Chain:
     def stage_names(self) -> tuple[str, ...]:
         """Stage names in the order given."""
         return tuple(s.name for s in self.stages)
+
+    @property
+    def constructs(self) -> tuple[Stage, ...]:
+        """The stages measured by several items, in chain order."""
+        return tuple(s for s in self.stages if s.items)
 
     @property
     def intervention_names(self) -> tuple[str, ...]:
@@ -439,8 +552,14 @@ class Chain:
             out = {f.name: getattr(obj, f.name) for f in fields(obj)}
             return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
+        def stage(s: Stage) -> dict[str, Any]:
+            out = plain(s)
+            if not s.items:
+                del out["items"]
+            return out
+
         return {
-            "stages": [plain(s) for s in self.stages],
+            "stages": [stage(s) for s in self.stages],
             "links": [plain(lk) for lk in self.links],
             "interventions": [plain(i) for i in self.interventions],
         }
@@ -458,7 +577,7 @@ class Chain:
         raw_stages = spec.get("stages") or []
         if isinstance(raw_stages, Mapping):
             raw_stages = [{"name": name, "role": role} for name, role in raw_stages.items()]
-        stages = [build_from_mapping(Stage, item, "stage") for item in raw_stages]
+        stages = [_stage_from_mapping(item) for item in raw_stages]
         links = [
             parse_link(item) if isinstance(item, str) else build_from_mapping(Link, item, "link")
             for item in spec.get("links") or []
@@ -515,6 +634,7 @@ class Chain:
             f"{len(self.interventions)} interventions"
         ]
         lines += [f"  {role:<10} {', '.join(names)}" for role, names in self.by_role().items()]
+        lines += [f"  construct  {s.name} <- {', '.join(s.items)}" for s in self.constructs]
         lines += [
             f"  link       {lk.label}" + (f" [{lk.form}]" if lk.form != "linear" else "")
             for lk in self.links

@@ -7,8 +7,17 @@
 - :data:`SURVEY_CHAIN` with :data:`SURVEY_CHAIN_TRUTH` generates the
   programme -> engagement -> customer impression -> growth chain with both
   middle stages measured by surveys.
+- :data:`POLITICAL_DEMOCRACY` and :data:`HOLZINGER_SWINEFORD` are two
+  published structural equation models as exlink chains of constructs, with
+  lavaan's estimates of them (:mod:`exlink.datasets.published_sem`).
 """
 
+from exlink.datasets.published_sem import (
+    HOLZINGER_SWINEFORD,
+    HOLZINGER_SWINEFORD_LAVAAN,
+    POLITICAL_DEMOCRACY,
+    POLITICAL_DEMOCRACY_LAVAAN,
+)
 from exlink.datasets.retail_bank import RETAIL_BANK_CHAIN, build_retail_bank, load_retail_bank
 from exlink.datasets.service_chain import DEFAULT_CHAIN, ServiceChainData, make_service_chain
 from exlink.datasets.survey_measurement import SURVEY_CHAIN, SURVEY_CHAIN_TRUTH
@@ -16,6 +25,10 @@ from exlink.datasets.truth import ChainTruth
 
 __all__ = [
     "DEFAULT_CHAIN",
+    "HOLZINGER_SWINEFORD",
+    "HOLZINGER_SWINEFORD_LAVAAN",
+    "POLITICAL_DEMOCRACY",
+    "POLITICAL_DEMOCRACY_LAVAAN",
     "RETAIL_BANK_CHAIN",
     "SURVEY_CHAIN",
     "SURVEY_CHAIN_TRUTH",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from exlink._names import unknown_name_message
 from exlink.data import Panel
+from exlink.datasets.construct_items import measure_by_items
 from exlink.datasets.survey_measurement import measure_by_survey
 from exlink.datasets.threats import (
     confounder_loadings,
@@ -98,8 +99,11 @@ class ServiceChainData:
     surveys
         Survey-measured stages and their columns (see :mod:`exlink.surveys`).
     true_values
-        For survey stages, the true values behind the survey means, one
-        column per stage in the rows of ``data``.
+        For survey stages and constructs, the true values behind the survey
+        means and items, one column per stage in the rows of ``data``.
+    constructs
+        Construct name -> its items, loadings, intercepts and noise SDs (the
+        truth of the measurement model), for stages generated as items.
     """
 
     data: pd.DataFrame
@@ -110,14 +114,15 @@ class ServiceChainData:
     attributes: tuple[str, ...] = ("region", "culture", "headcount")
     surveys: dict[str, Survey] = field(default_factory=dict)
     true_values: pd.DataFrame | None = None
+    constructs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def panel(self) -> Panel:
-        """The data as a validated :class:`~exlink.data.Panel`."""
+        """The data as a validated :class:`~exlink.data.Panel` (a construct's items as stages)."""
         return Panel.from_frame(
             self.data,
             unit=self.unit,
             period=self.period,
-            stages=list(self.chain.stage_names),
+            stages=[item for s in self.chain.stages for item in (s.items or (s.name,))],
             interventions=list(self.chain.intervention_names),
             attributes=list(self.attributes),
             surveys=self.surveys or None,
@@ -143,6 +148,7 @@ def make_service_chain(
     confounder: Mapping[str, Any] | None = None,
     feedback: Mapping[str, float] | None = None,
     surveys: Mapping[str, Mapping[str, Any]] | None = None,
+    constructs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ServiceChainData:
     """Generate a panel of business units from a chain with known parameters.
 
@@ -207,6 +213,15 @@ def make_service_chain(
         ``{stage}_n`` and ``{stage}_sd`` (the responses' sample SD; leave it
         out with ``"report_sd": False``). The chain runs on the true values,
         kept in :attr:`ServiceChainData.true_values`.
+    constructs
+        Stage name -> ``{"items": [...], "loadings": [1, 0.8, ...],
+        "intercepts": [0, 5, ...], "noise_sd": 2}``: the stage is measured by
+        several items instead of one column, item ``k`` being ``intercepts[k]
+        + loadings[k] * stage + Normal(0, noise_sd[k])``. The first item is the
+        marker (loading 1, intercept 0). Items default to ``{stage}_q1``,
+        ``{stage}_q2``, ...; loadings to ``(1, 0.8, 1.2, 0.9)``. The returned
+        chain has those stages as :class:`~exlink.Construct`; the truth of the
+        measurement model is :attr:`ServiceChainData.constructs`.
 
     Returns
     -------
@@ -289,8 +304,21 @@ def make_service_chain(
     measured, true_values = measure_by_survey(
         frame, surveys or {}, names, np.random.default_rng([seed, 2])
     )
+    measured_chain, items, construct_values = measure_by_items(
+        frame, constructs or {}, chain, np.random.default_rng([seed, 3])
+    )
+    if construct_values is not None:
+        true_values = pd.concat([true_values, construct_values], axis=1)
     return ServiceChainData(
-        frame, truth, chain, unit, period, tuple(attributes.columns), measured, true_values
+        frame,
+        truth,
+        measured_chain,
+        unit,
+        period,
+        tuple(attributes.columns),
+        measured,
+        true_values,
+        items,
     )
 
 

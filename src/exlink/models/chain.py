@@ -29,6 +29,7 @@ from exlink.models.experiments import (
 from exlink.models.fitted import FittedChain
 from exlink.models.graph import build_graph
 from exlink.models.identification import draw_priors
+from exlink.models.measurement import Measurement, measurement_table
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import reliability_table
 from exlink.models.sampling import exact_arithmetic, run_sampler
@@ -459,7 +460,10 @@ class ChainModel:
         return self.fitted.diagnostics
 
     def effects(
-        self, hdi_prob: float = 0.9, rope: float | Mapping[str, float] = summaries.DEFAULT_ROPE
+        self,
+        hdi_prob: float = 0.9,
+        rope: float | Mapping[str, float] = summaries.DEFAULT_ROPE,
+        standardised: bool = False,
     ) -> pd.DataFrame:
         """Every link and intervention effect on the original scale of its stages.
 
@@ -483,6 +487,13 @@ class ChainModel:
             0.2}`` (NPS points per engagement point) or ``{"coaching ->
             engagement": 1.0}`` (engagement points); the others keep the
             default.
+        standardised
+            Also give each link in SDs of its target per SD of its source,
+            and each intervention effect in SDs of its target (columns
+            ``std_mean``, ``std_lower``, ``std_upper``), as SEM tools'
+            standardised solutions do. A construct's SD is its true values'
+            across units and periods, per draw; another stage's is its
+            data's.
 
         Returns
         -------
@@ -496,7 +507,12 @@ class ChainModel:
             ``"break"`` or ``"unclear"``.
         """
         return summaries.effects_table(
-            self.chain, self._require_idata(), hdi_prob, self._require_design(), rope
+            self.chain,
+            self._require_idata(),
+            hdi_prob,
+            self._require_design(),
+            rope,
+            standardised=standardised,
         )
 
     def total_effects(self, horizon: int = 24) -> xr.Dataset:
@@ -537,6 +553,22 @@ class ChainModel:
         """
         posterior = None if self.idata is None else self.idata.posterior.to_dataset()
         return reliability_table(self._require_design(), posterior, hdi_prob)
+
+    def measurement(self, hdi_prob: float = 0.9) -> Measurement:
+        """Each construct's loadings, item intercepts and SDs, reliability (omega) and AVE.
+
+        See :mod:`exlink.models.measurement` for the formulas. Needs a fitted
+        model whose chain has a :class:`~exlink.Construct`.
+
+        Returns
+        -------
+        Measurement
+            ``items`` (one row per item), ``constructs`` (one row per
+            construct) and ``warnings`` on weak items and unreliable constructs.
+        """
+        return measurement_table(
+            self._require_design(), self._require_idata().posterior.to_dataset(), hdi_prob
+        )
 
     def summary(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Posterior summary of every scalar-per-label parameter (rates, noise, lever pools)."""
@@ -612,11 +644,12 @@ class ChainModel:
                 "predict needs a panel with the fitted panel's units, periods and missing cells; "
                 "change rollouts or observed values only."
             )
+        raw = design.original_values()
         design.means, design.sds, design.central = fitted.means, fitted.sds, fitted.central
-        design.y = (
-            panel.stages.sel({STAGE: list(self.chain.stage_names)}).values
-            - fitted.means[:, None, None]
-        ) / fitted.sds[:, None, None]
+        design.y = (raw - fitted.means[:, None, None]) / fitted.sds[:, None, None]
+        design.constructs = {
+            name: term.restated(fitted.constructs[name]) for name, term in design.constructs.items()
+        }
         design.surveys = survey_terms(design, panel)
         return design
 

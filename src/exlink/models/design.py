@@ -21,8 +21,10 @@ from exlink.dims import (
     EFFECT,
     FADING,
     INTERVENTION,
+    ITEM,
     LEVER,
     LINK,
+    LOADED_ITEM,
     MODERATED_EFFECT,
     MODERATED_LINK,
     NONLINEAR_LINK,
@@ -30,6 +32,12 @@ from exlink.dims import (
     RAMPED,
     STAGE,
     UNIT,
+)
+from exlink.models.constructs import (
+    ConstructTerm,
+    check_items_in_panel,
+    construct_terms,
+    stage_values,
 )
 from exlink.models.integration import integrated_groups
 from exlink.rollouts import rollout_variation
@@ -133,6 +141,12 @@ class ChainDesign:
     first_period
         Per stage, the first period whose expected value can be computed
         (the longest lag among its incoming links).
+    constructs
+        Construct name -> :class:`~exlink.models.constructs.ConstructTerm`, for
+        the stages measured by several items. A construct's row of ``y`` is
+        all missing, and its mean and SD
+        are its marker item's. Its true values are sampled, as a survey
+        stage's are.
     surveys
         Stage position -> :class:`SurveyTerm`, for the survey-measured stages.
     integrated
@@ -148,16 +162,16 @@ class ChainDesign:
         self.intervention_names = chain.intervention_names
         self.units = panel.units
         self.periods = panel.periods
-        raw = panel.stages.sel({STAGE: list(self.stage_names)}).values
-        self.means = np.nanmean(raw, axis=(1, 2))
-        self.sds = np.array([np.nanstd(r, ddof=1) for r in raw])
+        self.constructs = construct_terms(chain, panel)
+        raw = stage_values(chain, panel, self.constructs)
+        self.means, self.sds = _scales(self.stage_names, raw, self.constructs)
         constant = [n for n, s in zip(self.stage_names, self.sds, strict=True) if not s > 0]
         if constant:
             raise ValueError(
                 f"stage {constant[0]!r} never varies: a chain cannot explain a constant."
             )
         self.y = (raw - self.means[:, None, None]) / self.sds[:, None, None]
-        self.central = central_range(self.y)
+        self.central = central_range(self.scored_values())
         self.rollouts = _rollouts(panel, self.intervention_names)
         self.moderators = _moderators(chain, panel)
         index = {name: i for i, name in enumerate(self.stage_names)}
@@ -191,6 +205,11 @@ class ChainDesign:
         """``(units, periods)``."""
         return len(self.units), len(self.periods)
 
+    @property
+    def cross_sectional(self) -> bool:
+        """True for a panel of one period (units are respondents): no unit or period effects."""
+        return self.shape[1] == 1
+
     def modelled(self, j: int) -> np.ndarray:
         """Boolean ``(units, periods)``: cells whose expected value stage ``j`` can compute."""
         cells = np.zeros(self.shape, dtype=bool)
@@ -209,11 +228,14 @@ class ChainDesign:
         return np.flatnonzero(self.modelled(j) & present)
 
     def is_latent(self, j: int) -> bool:
-        """True when stage ``j`` is a survey stage whose true values are a quantity of the model.
+        """True when stage ``j``'s true values are a quantity of the model.
+
+        So they are for a survey stage measured with sampling error and for a
+        construct (measured by its items).
 
         They are either integrated out exactly (:meth:`is_integrated`) or sampled.
         """
-        return j in self.surveys and self.surveys[j].latent
+        return self.is_construct(j) or (j in self.surveys and self.surveys[j].latent)
 
     def is_integrated(self, j: int) -> bool:
         """True when stage ``j``'s latent true values are integrated out exactly."""
@@ -231,6 +253,23 @@ class ChainDesign:
         if self.is_latent(j) or not any(lk.source == j for lk in self.links):
             return np.array([], dtype=int)
         return np.flatnonzero(np.isnan(self.y[j]))
+
+    def is_construct(self, j: int) -> bool:
+        """True when stage ``j`` is a construct: its values are latent, measured by its items."""
+        return self.stage_names[j] in self.constructs
+
+    def scored_values(self) -> np.ndarray:
+        """Standardised stage values with each construct's marker item in its place.
+
+        A rough reading of the constructs for what needs only where values lie
+        and how they vary (value ranges, identification checks), never for
+        estimation.
+        """
+        scored = self.y.copy()
+        for j, name in enumerate(self.stage_names):
+            if name in self.constructs:
+                scored[j] = self.constructs[name].y[0]
+        return scored
 
     # -- labels ----------------------------------------------------------------------------
     @property
@@ -255,6 +294,8 @@ class ChainDesign:
             RAMPED: [k.name for k in self.chain.interventions if k.ramp],
             FADING: [k.name for k in self.chain.interventions if k.fade],
             "student_t": [s.name for s in self.chain.stages if s.likelihood == "student_t"],
+            ITEM: [item for term in self.constructs.values() for item in term.items],
+            LOADED_ITEM: [item for term in self.constructs.values() for item in term.items[1:]],
             "survey_estimated": [
                 self.stage_names[j] for j, term in self.surveys.items() if term.estimated
             ],
@@ -288,6 +329,19 @@ class ChainDesign:
         return pd.DataFrame(rows).set_index("stage")
 
 
+def _scales(
+    names: tuple[str, ...], raw: np.ndarray, constructs: dict[str, ConstructTerm]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each stage's mean and SD; a construct takes its marker item's."""
+    means, sds = np.empty(len(names)), np.empty(len(names))
+    for j, name in enumerate(names):
+        if name in constructs:
+            means[j], sds[j] = constructs[name].means[0], constructs[name].sds[0]
+        else:
+            means[j], sds[j] = np.nanmean(raw[j]), np.nanstd(raw[j], ddof=1)
+    return means, sds
+
+
 def central_range(y: np.ndarray) -> np.ndarray:
     """Per stage, the bounds of the central range of its observed values (see ``central``)."""
     flat = y.reshape(len(y), -1)
@@ -317,9 +371,11 @@ def recent_level(values: np.ndarray, periods: int = RECENT_PERIODS) -> np.ndarra
 
 
 def check_panel_fits_chain(chain: Chain, panel: Panel) -> None:
-    """Refuse a panel that lacks a stage, an intervention or a moderator of the chain."""
+    """Refuse a panel that lacks a stage, an item, an intervention or a moderator of the chain."""
+    check_items_in_panel(chain, panel)
+    columns = tuple(s.name for s in chain.stages if not s.items)
     for kind, names, have in (
-        ("stage", chain.stage_names, panel.stage_names),
+        ("stage", columns, panel.stage_names),
         ("intervention", chain.intervention_names, panel.intervention_names),
     ):
         for name in names:
@@ -430,7 +486,7 @@ def _refuse_lags_beyond_panel(design: ChainDesign) -> None:
     n_periods = design.shape[1]
     for term in design.links:
         left = n_periods - term.lag
-        if left < MIN_MODELLED_PERIODS:
+        if term.lag and left < MIN_MODELLED_PERIODS:
             raise ValueError(
                 f"link {term.label!r} has a lag of {term.lag} periods, but the panel has "
                 f"{n_periods}: only {max(left, 0)} period(s) of "

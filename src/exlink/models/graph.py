@@ -41,9 +41,11 @@ from exlink.dims import (
     FADING,
     GAMMA,
     INTERVENTION,
+    ITEM,
     LEVER,
     LINK,
     LINK_MODERATION,
+    LOADED_ITEM,
     MODERATED_EFFECT,
     MODERATED_LINK,
     NONLINEAR_LINK,
@@ -55,7 +57,13 @@ from exlink.dims import (
 )
 from exlink.models.design import ChainDesign
 from exlink.models.experiments import Experiment, implied_lift
-from exlink.models.latent import latent_likelihood, latent_values, measurement_weights
+from exlink.models.item_graph import ItemParameters, item_likelihood, item_reading
+from exlink.models.latent import (
+    conditional_values,
+    latent_likelihood,
+    latent_values,
+    measurement_weights,
+)
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import signal_share
 from exlink.models.survey_filter import integrate_group
@@ -88,10 +96,17 @@ def build_graph(
         intercept = _group("intercept", priors, STAGE, coords)
         sigma = _group("sigma", priors, STAGE, coords)
         nu = _group("nu", priors, "student_t", coords) if coords["student_t"] else None
-        unit_sd = _group("unit_sd", priors, STAGE, coords)
-        period_sd = _group("period_sd", priors, STAGE, coords)
-        unit_effect = pm.ZeroSumNormal("unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT))
-        period_effect = _period_effects(period_sd, design, coords)
+        if design.cross_sectional:
+            # One period: a unit's effect and its residual are one and the same.
+            unit_effect = pt.zeros((len(coords[STAGE]), n_units))
+            period_effect = pt.zeros((len(coords[STAGE]), 1))
+        else:
+            unit_sd = _group("unit_sd", priors, STAGE, coords)
+            period_sd = _group("period_sd", priors, STAGE, coords)
+            unit_effect = pm.ZeroSumNormal(
+                "unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT)
+            )
+            period_effect = _period_effects(period_sd, design, coords)
 
         beta = _group(BETA, priors, LINK, coords)
         nonlinear = {label: i for i, label in enumerate(coords[NONLINEAR_LINK])}
@@ -118,6 +133,15 @@ def build_graph(
             else None
         )
         measurement = measurement_weights(design, coords, response_sd)
+        items = (
+            ItemParameters(
+                _group("loading", priors, LOADED_ITEM, coords),
+                _group("item_intercept", priors, LOADED_ITEM, coords),
+                _group("item_sd", priors, ITEM, coords),
+            )
+            if design.constructs
+            else None
+        )
         index = {name: j for j, name in enumerate(design.stage_names)}
         order = design.chain.topological_order()
         position = {index[name]: p for p, name in enumerate(order)}
@@ -172,7 +196,10 @@ def build_graph(
                     )
                 mu = mu + slope_k * exposures[term.intervention]
             base[j] = mu
-            if design.is_sampled(j):
+            if design.is_construct(j):
+                reading, precision = item_reading(design, name, items)
+                full[j] = conditional_values(design, j, name, mu, sigma[j], reading, precision)
+            elif design.is_sampled(j):
                 full[j] = latent_values(design, j, name, mu, sigma[j], values[j], measurement[j])
         for name in order:
             j = index[name]
@@ -193,6 +220,8 @@ def build_graph(
             )
             filtered |= {j: (result.mean[j], result.variance[j]) for j in group.order}
             expected |= result.expected
+        if design.constructs:
+            item_likelihood(design, full, items)
         mu_out: dict[str, pt.TensorVariable] = {}
         for name in order:
             j = index[name]
@@ -429,7 +458,8 @@ def _likelihood(design, j, name, mu, sigma, nu, values, full, weights=None) -> N
         # the sampling error of the mean.
         spread = pt.sqrt(sigma**2 + 1.0 / weights.ravel()[observed])
     params = {"mu": mu_flat[observed], "sigma": spread} | ({"nu": nu} if nu is not None else {})
-    rv(f"y[{name}]", **params, observed=values.ravel()[observed], shape=len(observed))
+    if len(observed):
+        rv(f"y[{name}]", **params, observed=values.ravel()[observed], shape=len(observed))
     cells = design.imputed_cells(j)
     modelled = design.modelled(j).ravel()[cells]
     if modelled.any():

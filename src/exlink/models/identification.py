@@ -119,9 +119,12 @@ def _prior_dominated(idata: xr.DataTree) -> list[str]:
 
 def _few_units(design: ChainDesign) -> list[str]:
     out = []
+    if design.cross_sectional:
+        return out
+    scored = design.scored_values()
     for term in design.links:
-        source = shifted(design.y[term.source], term.lag)
-        target_seen = np.isfinite(design.y[term.target])
+        source = shifted(scored[term.source], term.lag)
+        target_seen = np.isfinite(scored[term.target])
         within = np.where(target_seen, source - np.nanmean(source, axis=1, keepdims=True), np.nan)
         weight = np.nansum(within**2, axis=1)
         if weight.sum() <= 0:
@@ -137,10 +140,13 @@ def _few_units(design: ChainDesign) -> list[str]:
 
 def _lags(design: ChainDesign) -> list[str]:
     out = []
+    if design.cross_sectional:
+        return out
+    scored = design.scored_values()
     for term in design.links:
         if term.source == term.target:
             continue
-        values = _two_way_demeaned(design.y[term.source])
+        values = _two_way_demeaned(scored[term.source])
         at = shifted(values, term.lag)
         for neighbour in (term.lag - 1, term.lag + 1):
             if neighbour < 0:

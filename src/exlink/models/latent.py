@@ -83,6 +83,29 @@ def latent_values(
     design: ChainDesign, j: int, name: str, mu, sigma, values, weights
 ) -> pt.TensorVariable:
     """The true values of survey stage ``j``, sampled in the conditional parametrisation."""
+    true = conditional_values(design, j, name, mu, sigma, values, weights)
+    # The measurement: each value is a mean of responses around the true value.
+    cells = design.observed_cells(j)
+    observed = values.ravel()[cells]
+    pm.Normal(
+        f"y[{name}]",
+        mu=true.ravel()[cells],
+        sigma=1.0 / pt.sqrt(weights.ravel()[cells]),
+        observed=observed,
+        shape=len(cells),
+    )
+    return true
+
+
+def conditional_values(
+    design: ChainDesign, j: int, name: str, mu, sigma, values, weights
+) -> pt.TensorVariable:
+    """Stage ``j``'s true values ``c + d * z`` given a reading ``values`` of precision ``weights``.
+
+    The measurement's own density is the caller's to add: a survey mean's, or
+    a construct's items (whose combined reading and precision are ``values``
+    and ``weights``).
+    """
     modelled = design.modelled(j)
     prior_mean = pt.where(modelled, mu, 0.0)
     prior_var = pt.where(modelled, sigma**2, 1.0)
@@ -94,16 +117,6 @@ def latent_values(
     pm.Potential(
         f"latent_jacobian[{name}]",
         pt.log(scale).sum() - pm.logp(pm.Normal.dist(0.0, 1.0), raw).sum(),
-    )
-    # The measurement: each value is a mean of responses around the true value.
-    cells = design.observed_cells(j)
-    observed = values.ravel()[cells]
-    pm.Normal(
-        f"y[{name}]",
-        mu=true.ravel()[cells],
-        sigma=1.0 / pt.sqrt(weights.ravel()[cells]),
-        observed=observed,
-        shape=len(cells),
     )
     return true
 

@@ -35,12 +35,25 @@ def prior_elements(design: ChainDesign) -> dict[str, list[Element]]:
         return term.label, 0.0, design.link_factor(term)
 
     nonlinear = [lk for lk in links if lk.form != "linear"]
+    items = [
+        (item, float(term.means[k]), float(term.sds[k]), float(term.loading_factor()[k]))
+        for term in design.constructs.values()
+        for k, item in enumerate(term.items)
+    ]
+    loaded = [i for i in items if i[0] not in {t.items[0] for t in design.constructs.values()}]
+    effects_of_units = (
+        {}
+        if design.cross_sectional
+        else {
+            "unit_sd": per_stage(shift=False),
+            "period_sd": per_stage(shift=False),
+        }
+    )
     return {
         "intercept": per_stage(shift=True),
         "sigma": per_stage(shift=False),
         "nu": [(st.name, 0.0, 1.0) for st in chain.stages if st.likelihood == "student_t"],
-        "unit_sd": per_stage(shift=False),
-        "period_sd": per_stage(shift=False),
+        **effects_of_units,
         "beta": [link_slope(lk) for lk in links],
         "reference": [(lk.label, float(m[lk.source]), float(s[lk.source])) for lk in nonlinear],
         "curvature": [(lk.label, 0.0, float(s[lk.source])) for lk in nonlinear],
@@ -56,6 +69,9 @@ def prior_elements(design: ChainDesign) -> dict[str, list[Element]]:
             for j, term in design.surveys.items()
             if term.estimated
         ],
+        "loading": [(item, 0.0, factor) for item, _, _, factor in loaded],
+        "item_intercept": [(item, mean, sd) for item, mean, sd, _ in loaded],
+        "item_sd": [(item, 0.0, sd) for item, _, sd, _ in items],
     }
 
 

@@ -25,6 +25,7 @@ from exlink.dims import (
     PERIOD,
     STAGE,
     UNIT,
+    construct_sd_name,
 )
 from exlink.models.design import ChainDesign
 from exlink.spec import Chain
@@ -66,14 +67,19 @@ def effects_table(
     hdi_prob: float,
     design: ChainDesign | None = None,
     rope: float | Mapping[str, float] = DEFAULT_ROPE,
+    standardised: bool = False,
 ) -> pd.DataFrame:
     """One row per link, intervention effect and moderation, on the original scale.
 
     With a design, each row also gets its region of practical equivalence
     (``rope``, see :func:`practical_sizes`), the posterior probability that
     the effect is larger than it (``p_practical``) and a ``verdict`` (see
-    :data:`VERDICTS`).
+    :data:`VERDICTS`). With ``standardised`` (which needs the design), each
+    link and intervention effect is also given in standard deviations
+    (:func:`standardised_draws`): ``std_mean``, ``std_lower``, ``std_upper``.
     """
+    if standardised and design is None:
+        raise ValueError("standardised effects need the model's design.")
     if not 0 < hdi_prob < 1:
         raise ValueError(f"hdi_prob must be between 0 and 1, got {hdi_prob}.")
     sizes = practical_sizes(chain, design, rope) if design is not None else {}
@@ -82,11 +88,16 @@ def effects_table(
     for i, link in enumerate(chain.links):
         draws = posterior[BETA].isel(link=i)
         row = _row("link", link.source, link.target, link.lag, draws, hdi_prob)
+        if standardised:
+            row |= _interval("std_", standardised_draws(design, posterior, draws, link), hdi_prob)
         rows.append(_judge(row, draws, sizes.get(link.label)))
     effects = [(k, t) for k in chain.interventions for t in k.targets]
     for i, (k, target) in enumerate(effects):
         draws = posterior[GAMMA].isel(effect=i)
         row = _row("intervention", k.name, target, 0, draws, hdi_prob)
+        if standardised:
+            std = draws / stage_sd(design, posterior, target)
+            row |= _interval("std_", std, hdi_prob)
         rows.append(_judge(row, draws, sizes.get(f"{k.name} -> {target}")))
     for name, dim, items in (
         (LINK_MODERATION, MODERATED_LINK, [lk for lk in chain.links if lk.moderator]),
@@ -102,7 +113,40 @@ def effects_table(
             # A moderation is a change of the slope per SD of the moderator: the same units.
             moderated = item.label if name == LINK_MODERATION else target
             rows.append(_judge(row, draws, sizes.get(moderated)))
-    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+    columns = EFFECT_COLUMNS + (STANDARDISED_COLUMNS if standardised else [])
+    return pd.DataFrame(rows, columns=columns)
+
+
+STANDARDISED_COLUMNS = ["std_mean", "std_lower", "std_upper"]
+
+
+def stage_sd(design: ChainDesign, posterior: xr.Dataset, stage: str) -> xr.DataArray | float:
+    """A stage's SD: a construct's per draw, across its units and periods; else its data's."""
+    name = construct_sd_name(stage)
+    if name in posterior:
+        return posterior[name]
+    return float(design.sds[design.stage_names.index(stage)])
+
+
+def standardised_draws(
+    design: ChainDesign, posterior: xr.Dataset, draws: xr.DataArray, link
+) -> xr.DataArray:
+    """A link's draws in SDs of its target per SD of its source (lavaan's ``std.all``).
+
+    ``beta * sd(source) / sd(target)``, each SD a construct's per draw
+    (:func:`stage_sd`) or the stage's observed SD.
+    """
+    source = stage_sd(design, posterior, link.source)
+    return draws * source / stage_sd(design, posterior, link.target)
+
+
+def _interval(prefix: str, draws: xr.DataArray, hdi_prob: float) -> dict[str, float]:
+    interval = az.hdi(draws, prob=hdi_prob)
+    return {
+        f"{prefix}mean": float(draws.mean()),
+        f"{prefix}lower": float(interval.sel(ci_bound="lower")),
+        f"{prefix}upper": float(interval.sel(ci_bound="upper")),
+    }
 
 
 def practical_sizes(

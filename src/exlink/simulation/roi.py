@@ -247,6 +247,7 @@ def _select_units(inv: Investment, model: ChainModel) -> np.ndarray:
 def _baseline(design) -> np.ndarray:
     """Each unit's recent standardised level of every stage, shape ``(stages, units)``.
 
-    A unit that never observed a stage stands at the stage's mean (0).
+    A unit that never observed a stage stands at the stage's mean (0). A
+    construct stands where its marker item does (the construct is on its scale).
     """
-    return np.nan_to_num(recent_level(design.y))
+    return np.nan_to_num(recent_level(design.scored_values()))
