@@ -45,8 +45,7 @@ def ml_estimates(description: str, data: pd.DataFrame) -> dict[str, float]:
 
 
 def compare(name, chain, data, lavaan, description, chains) -> None:
-    items = [item for stage in chain.stages for item in stage.items]
-    panel = xl.Panel.from_cross_section(data.reset_index(drop=True), stages=items)
+    panel = xl.Panel.from_cross_section(data.reset_index(drop=True), stages=list(chain.columns))
     start = time.perf_counter()
     model = xl.ChainModel(chain).fit(
         panel, chains=chains, draws=1000, tune=1000, random_seed=1, progressbar=False

@@ -5,6 +5,7 @@ import pytest
 
 from exlink import ChainModel
 from exlink.datasets import make_service_chain
+from exlink.spec import Chain, Link, Stage
 
 
 def run(*args, cwd):
@@ -73,3 +74,24 @@ def test_fit_errors_are_one_line(files, args, words):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     for word in words:
         assert word in result.stderr, result.stderr
+
+
+@pytest.mark.slow
+def test_fit_reads_a_construct_from_the_chain_file(tmp_path):
+    chain = Chain(
+        [Stage("engagement", "ex"), Stage("cx_quality", "cx")], [Link("engagement", "cx_quality")]
+    )
+    sim = make_service_chain(
+        n_units=12, n_periods=8, seed=2, chain=chain, constructs={"cx_quality": {}}
+    )
+    sim.data.to_csv(tmp_path / "data.csv", index=False)
+    text = sim.chain.to_yaml() + "data: {unit: unit, period: period}\n"
+    assert "items:" in text
+    (tmp_path / "chain.yaml").write_text(text)
+    args = ("--draws", "100", "--tune", "100", "--chains", "2", "--seed", "1", "--quiet")
+    result = run("fit", "data.csv", "--chain", "chain.yaml", "--out", "m.nc", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    model = ChainModel.load(tmp_path / "m.nc")
+    assert model.chain == sim.chain
+    items = model.measurement().items
+    assert list(items.loc["cx_quality"].index) == sim.constructs["cx_quality"]["items"]

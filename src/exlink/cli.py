@@ -184,7 +184,7 @@ def read_panel_csv(path: str | Path, chain: Chain, columns: dict, args) -> Panel
             frame,
             unit=unit,
             period=period,
-            stages=list(chain.stage_names),
+            stages=list(chain.columns),
             interventions=list(chain.intervention_names),
             attributes=attributes,
             surveys=columns.get("surveys"),

@@ -101,6 +101,16 @@ ITEM_INTERCEPT = "item_intercept"
 ITEM_SD = "item_sd"
 """Items' residual SDs around their construct, own scale, dim ``item``."""
 
+CONSTRUCT = "construct"
+"""A stage measured by several items."""
+
+CONSTRUCT_OTHER = "construct_other"
+"""The second dimension of the constructs' covariance matrix."""
+
+CONSTRUCT_COV = "construct_cov"
+"""The covariance matrix of the constructs' true values across units and periods, own
+scales, dims ``(construct, construct_other)``."""
+
 CONSTRUCT_SD = "construct_sd"
 """Each construct's SD across its units and periods, own scale: ``construct_sd[<name>]``."""
 

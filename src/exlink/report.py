@@ -344,6 +344,9 @@ def _measurement(model: ChainModel) -> list[str]:
         "reliability; ave: average variance extracted.</p>",
         _table(items.round(3)),
         _table(constructs.round(3)),
+        f"<p>Item covariance check: {html.escape(measurement.fit.sentence())}.</p>"
+        if measurement.fit is not None
+        else "",
         f"<ul class='warnings'>{warnings}</ul>" if warnings else "",
     ]
 

@@ -415,6 +415,11 @@ class Chain:
         return tuple(s.name for s in self.stages)
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns the chain reads: each stage's own, a construct's items."""
+        return tuple(c for s in self.stages for c in (s.items or (s.name,)))
+
+    @property
     def constructs(self) -> tuple[Stage, ...]:
         """The stages measured by several items, in chain order."""
         return tuple(s for s in self.stages if s.items)

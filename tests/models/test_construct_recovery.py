@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import exlink as xl
 from exlink.report import write_html
-from exlink.spec import Chain, Intervention, Link, Stage
+from exlink.spec import Chain, Construct, Intervention, Link, Stage
 
 pytestmark = pytest.mark.slow
 
@@ -38,13 +39,16 @@ def recovered():
         links=LINKS,
         interventions={"coaching": {"effects": {"engagement": 4.0}, "ramp_rate": 0.5}},
         constructs=ITEMS,
+        # One item is itself a survey mean: its sampling error adds to its own noise.
+        surveys={"integrity": {"responses": 20, "sd": 8.0}},
     )
-    model = xl.ChainModel(sim.chain).fit(sim.panel(), chains=2, random_seed=2)
+    model = xl.ChainModel(sim.chain).fit(sim.panel(), chains=4, random_seed=2)
     return sim, model
 
 
 def test_links_and_effect_inside_their_intervals(recovered):
     _, model = recovered
+    assert model.diagnostics().converged, model.diagnostics()
     table = model.effects(hdi_prob=0.9).set_index(["source", "target"])
     truth = {
         ("engagement", "cx_quality"): 0.6,
@@ -110,6 +114,48 @@ def test_simulation_and_report_carry_the_constructs(recovered, tmp_path):
     assert np.isfinite(summary["npv_mean"]).all()
     path = write_html(model, result, tmp_path / "report.html")
     text = path.read_text()
-    assert "Constructs and their items" in text
+    assert "Constructs and their items" in text and "Item covariance check" in text
     for item in sim.constructs["cx_quality"]["items"]:
         assert item in text
+
+
+@pytest.fixture(scope="module")
+def driver_survey():
+    """One wave of 250 customers: a service construct (3 items) drives loyalty (observed)."""
+    rng = np.random.default_rng(7)
+    n = 250
+    service = rng.normal(5.0, 1.2, n)
+    frame = pd.DataFrame(
+        {
+            "q_resolution": service + rng.normal(0, 0.6, n),
+            "q_effort": 1.0 + 0.8 * service + rng.normal(0, 0.7, n),
+            "q_empathy": -0.5 + 1.1 * service + rng.normal(0, 0.8, n),
+            "loyalty": 2.0 + 0.5 * service + rng.normal(0, 0.5, n),
+        }
+    )
+    chain = Chain(
+        stages=[
+            Construct("service", ["q_resolution", "q_effort", "q_empathy"], "cx"),
+            Stage("loyalty", "customer"),
+        ],
+        links=[Link("service", "loyalty")],
+    )
+    panel = xl.Panel.from_cross_section(frame, stages=list(frame.columns))
+    return xl.ChainModel(chain).fit(panel, chains=4, random_seed=3)
+
+
+def test_key_driver_analysis_on_one_wave(driver_survey):
+    assert driver_survey.diagnostics().converged, driver_survey.diagnostics()
+    row = driver_survey.effects(hdi_prob=0.9).iloc[0]
+    assert row["lower"] <= 0.5 <= row["upper"]
+    assert row["mean"] == pytest.approx(0.5, rel=0.15)
+    items = driver_survey.measurement().items
+    assert items.loc[("service", "q_empathy"), "loading_lower"] <= 1.1
+    assert items.loc[("service", "q_empathy"), "loading_upper"] >= 1.1
+
+
+def test_the_item_covariance_check_passes_a_true_model(driver_survey):
+    fit = driver_survey.measurement().fit
+    assert fit.rows == 250
+    assert fit.fits and fit.ppp > 0.1, fit.sentence()
+    assert fit.srmr < 0.05

@@ -42,6 +42,7 @@ def test_construct_spec_round_trips_and_is_a_stage():
     assert back == chain
     assert isinstance(back.stage("cx_quality"), Construct)
     assert "items" not in chain.to_dict()["stages"][0]
+    assert chain.columns == ("engagement", "integrity", "resolution", "empathy")
     assert "construct  cx_quality <- integrity, resolution, empathy" in repr(chain)
 
 
@@ -185,3 +186,37 @@ def test_standardised_effects_are_in_sds_of_source_and_target(stored_model):
     assert row["std_lower"] <= row["std_mean"] <= row["std_upper"]
     effect = table[table.kind == "intervention"].iloc[0]
     assert effect["std_mean"] == pytest.approx(effect["mean"] / sds[effect["target"]])
+
+
+def test_an_item_that_is_a_survey_mean_carries_its_sampling_error():
+    sim = xl.datasets.make_service_chain(
+        12,
+        8,
+        seed=2,
+        chain=CHAIN,
+        constructs=ITEMS,
+        surveys={"integrity": {"responses": 20, "sd": 8.0}},
+    )
+    assert set(sim.panel().surveys) == {"integrity"}
+    term = ChainDesign(sim.chain, sim.panel()).constructs["cx_quality"]
+    k = term.items.index("integrity")
+    # Each unit's pooled response variance (weights n - 1) over n, over the item's variance.
+    frame = sim.data.assign(w=sim.data["integrity_n"] - 1)
+    frame["wv"] = frame["w"] * frame["integrity_sd"] ** 2
+    by_unit = frame.groupby("unit")[["wv", "w"]].transform("sum")
+    expected = by_unit["wv"] / by_unit["w"] / frame["integrity_n"] / frame["integrity"].var()
+    assert term.sampling[k].ravel() == pytest.approx(expected.to_numpy())
+    assert not term.sampling[[i for i in range(4) if i != k]].any()
+
+
+def test_a_survey_item_needs_its_responses_sd():
+    sim = xl.datasets.make_service_chain(
+        12,
+        8,
+        seed=2,
+        chain=CHAIN,
+        constructs=ITEMS,
+        surveys={"integrity": {"responses": 20, "sd": 8.0, "report_sd": False}},
+    )
+    with pytest.raises(ValueError, match=r"item 'integrity' of construct 'cx_quality'.*SD"):
+        ChainDesign(sim.chain, sim.panel())

@@ -122,7 +122,7 @@ class ServiceChainData:
             self.data,
             unit=self.unit,
             period=self.period,
-            stages=[item for s in self.chain.stages for item in (s.items or (s.name,))],
+            stages=list(self.chain.columns),
             interventions=list(self.chain.intervention_names),
             attributes=list(self.attributes),
             surveys=self.surveys or None,
@@ -212,7 +212,8 @@ def make_service_chain(
         average, at least 2) with response SD ``sd``, beside columns
         ``{stage}_n`` and ``{stage}_sd`` (the responses' sample SD; leave it
         out with ``"report_sd": False``). The chain runs on the true values,
-        kept in :attr:`ServiceChainData.true_values`.
+        kept in :attr:`ServiceChainData.true_values`. A construct's items
+        (see ``constructs``) may be survey means too.
     constructs
         Stage name -> ``{"items": [...], "loadings": [1, 0.8, ...],
         "intercepts": [0, 5, ...], "noise_sd": 2}``: the stage is measured by
@@ -301,11 +302,12 @@ def make_service_chain(
         frame[name] = y[j].ravel()
     for name, r in rollout.items():
         frame[name] = r.ravel()
-    measured, true_values = measure_by_survey(
-        frame, surveys or {}, names, np.random.default_rng([seed, 2])
-    )
     measured_chain, items, construct_values = measure_by_items(
         frame, constructs or {}, chain, np.random.default_rng([seed, 3])
+    )
+    columns = list(measured_chain.columns)
+    measured, true_values = measure_by_survey(
+        frame, surveys or {}, columns, np.random.default_rng([seed, 2])
     )
     if construct_values is not None:
         true_values = pd.concat([true_values, construct_values], axis=1)

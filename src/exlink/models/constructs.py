@@ -25,6 +25,7 @@ from exlink._names import unknown_name_message
 from exlink.data import Panel
 from exlink.dims import STAGE
 from exlink.spec import Chain
+from exlink.surveys import pool_by_unit, response_variance
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,18 +40,25 @@ class ConstructTerm:
         Standardised item values, shape ``(items, units, periods)``, NaN where missing.
     means, sds
         Each item's observed mean and standard deviation.
+    sampling
+        The sampling variance of each item value that is a survey mean
+        (its per-response variance over its number of responses), over the
+        item's variance; 0 for items that are not survey means and where a
+        value is missing. Same shape as ``y``.
     """
 
     items: tuple[str, ...]
     y: np.ndarray
     means: np.ndarray
     sds: np.ndarray
+    sampling: np.ndarray
 
     def restated(self, fitted: ConstructTerm) -> ConstructTerm:
         """These item values standardised by the fitted model's item means and SDs."""
         raw = self.y * self.sds[:, None, None] + self.means[:, None, None]
         y = (raw - fitted.means[:, None, None]) / fitted.sds[:, None, None]
-        return ConstructTerm(self.items, y, fitted.means, fitted.sds)
+        sampling = self.sampling * (self.sds / fitted.sds)[:, None, None] ** 2
+        return ConstructTerm(self.items, y, fitted.means, fitted.sds, sampling)
 
     def loading_factor(self) -> np.ndarray:
         """Per item, original-scale loading per standardised loading: ``s[k] / s[marker]``."""
@@ -70,10 +78,39 @@ def construct_terms(chain: Chain, panel: Panel) -> dict[str, ConstructTerm]:
                     f"item {item!r} of construct {stage.name!r} never varies: it cannot "
                     "measure anything. Leave it out of the construct's items."
                 )
+        sampling = np.stack(
+            [
+                _sampling_variance(panel, stage.name, item, raw[k])
+                for k, item in enumerate(stage.items)
+            ]
+        )
         out[stage.name] = ConstructTerm(
-            stage.items, (raw - means[:, None, None]) / sds[:, None, None], means, sds
+            stage.items,
+            (raw - means[:, None, None]) / sds[:, None, None],
+            means,
+            sds,
+            sampling / sds[:, None, None] ** 2,
         )
     return out
+
+
+def _sampling_variance(panel: Panel, construct: str, item: str, values: np.ndarray) -> np.ndarray:
+    """The sampling variance of an item's survey means, on its scale; 0 for other items."""
+    survey = panel.surveys.get(item)
+    present = ~np.isnan(values)
+    if survey is None:
+        return np.zeros(values.shape)
+    columns = {c: panel.survey_data.sel(survey_column=c).values for c in survey.columns}
+    n = np.where(present, columns[survey.n], 0.0)
+    cells = np.where(present, response_variance(survey, values, columns), np.nan)
+    variance = pool_by_unit(cells, n)
+    if np.isnan(variance[present]).any():
+        raise ValueError(
+            f"item {item!r} of construct {construct!r} is a survey mean without the SD of its "
+            f"responses: give it, Survey(n={survey.n!r}, sd='<column>'), or leave the item out "
+            "of surveys= (its sampling error then joins its own noise)."
+        )
+    return np.where(present, variance / np.maximum(n, 1.0), 0.0)
 
 
 def check_items_in_panel(chain: Chain, panel: Panel) -> None:

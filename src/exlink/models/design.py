@@ -18,6 +18,8 @@ import pandas as pd
 from exlink._names import unknown_name_message
 from exlink.data import Panel
 from exlink.dims import (
+    CONSTRUCT,
+    CONSTRUCT_OTHER,
     EFFECT,
     FADING,
     INTERVENTION,
@@ -295,6 +297,8 @@ class ChainDesign:
             FADING: [k.name for k in self.chain.interventions if k.fade],
             "student_t": [s.name for s in self.chain.stages if s.likelihood == "student_t"],
             ITEM: [item for term in self.constructs.values() for item in term.items],
+            CONSTRUCT: list(self.constructs),
+            CONSTRUCT_OTHER: list(self.constructs),
             LOADED_ITEM: [item for term in self.constructs.values() for item in term.items[1:]],
             "survey_estimated": [
                 self.stage_names[j] for j, term in self.surveys.items() if term.estimated

@@ -8,7 +8,10 @@ cell where item ``k`` of a construct with true values ``eta`` is observed::
 with ``nu = 0`` and ``lam = 1`` for the construct's marker (its first item).
 ``eta``'s prior is the construct's own equation (links, interventions, unit
 and period effects), so the items inform the construct and the construct its
-targets. A missing item value leaves that item out of that cell.
+targets. A missing item value leaves that item out of that cell. An item
+that is itself a survey mean of ``n`` responses adds its sampling variance
+``s**2 / n`` (``sampling`` of :class:`~exlink.models.constructs.ConstructTerm`)
+to ``theta[k]**2`` in each cell: both sources of error are in the model.
 
 Together a cell's items read ``eta`` as one normal measurement, with
 precision ``w = sum lam[k]**2 / theta[k]**2`` and value
@@ -16,7 +19,9 @@ precision ``w = sum lam[k]**2 / theta[k]**2`` and value
 given that reading (:func:`~exlink.models.latent.conditional_values`), which
 keeps its draws nearly independent of the loadings and noise whether the
 items are precise or not. A construct's SD across its cells is kept per draw
-(``construct_sd``) for standardised loadings and effects.
+(``construct_sd``) for standardised loadings and effects, and the constructs'
+covariance matrix (``construct_cov``) for the check of the items' covariance
+(:mod:`exlink.models.item_fit`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,17 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from exlink.dims import ITEM, ITEM_INTERCEPT, ITEM_SD, LOADED_ITEM, LOADING, construct_sd_name
+from exlink.dims import (
+    CONSTRUCT,
+    CONSTRUCT_COV,
+    CONSTRUCT_OTHER,
+    ITEM,
+    ITEM_INTERCEPT,
+    ITEM_SD,
+    LOADED_ITEM,
+    LOADING,
+    construct_sd_name,
+)
 from exlink.models.design import ChainDesign
 
 
@@ -57,11 +72,11 @@ def item_reading(
     precision = pt.zeros(design.shape)
     for k, item in enumerate(term.items):
         lam, nu, theta = _item(design, item, params)
-        present = ~np.isnan(term.y[k])
+        present = np.where(np.isnan(term.y[k]), 0.0, 1.0)
         y = np.nan_to_num(term.y[k])
-        weight = np.where(present, 1.0, 0.0) * lam**2 / theta**2
-        precision = precision + weight
-        total = total + np.where(present, 1.0, 0.0) * lam * (y - nu) / theta**2
+        noise = theta**2 + term.sampling[k]
+        precision = precision + present * lam**2 / noise
+        total = total + present * lam * (y - nu) / noise
     safe = pt.where(precision > 0, precision, 1.0)
     return pt.where(precision > 0, total / safe, 0.0), precision
 
@@ -81,14 +96,24 @@ def item_likelihood(
             lam, nu, theta = _item(design, item, params)
             observed = term.y[k].ravel()
             cells = np.flatnonzero(~np.isnan(observed))
+            sampling = term.sampling[k].ravel()[cells]
             pm.Normal(
                 f"y[{item}]",
                 mu=nu + lam * eta[cells],
-                sigma=theta,
+                sigma=pt.sqrt(theta**2 + sampling) if sampling.any() else theta,
                 observed=observed[cells],
                 shape=len(cells),
             )
         pm.Deterministic(construct_sd_name(name), pt.std(values[j]) * design.sds[j])
+    stacked = pt.stack(
+        [values[design.stage_names.index(name)].ravel() for name in design.constructs]
+    )
+    centred = stacked - stacked.mean(axis=1, keepdims=True)
+    scales = np.array([design.sds[design.stage_names.index(n)] for n in design.constructs])
+    covariance = centred @ centred.T / (design.shape[0] * design.shape[1] - 1)
+    pm.Deterministic(
+        CONSTRUCT_COV, covariance * np.outer(scales, scales), dims=(CONSTRUCT, CONSTRUCT_OTHER)
+    )
     terms = list(design.constructs.values())
     means = np.concatenate([t.means[1:] for t in terms])
     sds = np.concatenate([t.sds[1:] for t in terms])

@@ -15,7 +15,8 @@ items' own scales, per posterior draw:
 
 An item whose standardised loading is below :data:`WEAK_LOADING`, a construct
 whose omega is below :data:`LOW_OMEGA` or whose AVE is below :data:`LOW_AVE`
-gets a warning (the usual rules of thumb of the SEM literature).
+gets a warning (the usual rules of thumb of the SEM literature), as do items
+whose covariance the model does not reproduce (:mod:`exlink.models.item_fit`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from exlink.dims import (
     construct_sd_name,
 )
 from exlink.models.design import ChainDesign
+from exlink.models.item_fit import ItemFit, item_fit
 
 WEAK_LOADING = 0.5
 """Standardised loading below which an item measures its construct weakly."""
@@ -61,16 +63,24 @@ class Measurement:
         One row per construct: items, the construct's SD, composite
         reliability (omega) and AVE with intervals, and ``unreliable``.
     warnings
-        Plain sentences on weak items and unreliable constructs.
+        Plain sentences on weak items, unreliable constructs and items whose
+        covariance departs from the model.
+    fit
+        The posterior predictive check of the items' covariance
+        (:class:`~exlink.models.item_fit.ItemFit`), or None where fewer cells
+        than items have every item observed.
     """
 
     items: pd.DataFrame
     constructs: pd.DataFrame
     warnings: tuple[str, ...]
+    fit: ItemFit | None = None
 
     def __repr__(self) -> str:
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             text = f"Items\n{self.items.round(3)}\n\nConstructs\n{self.constructs.round(3)}"
+        if self.fit is not None:
+            text += f"\n\nItem covariance check: {self.fit.sentence()}."
         if self.warnings:
             text += "\n\n" + "\n".join(f"Warning: {w}" for w in self.warnings)
         return text
@@ -146,10 +156,14 @@ def measurement_table(
                 "out of it are estimated with little precision"
             )
         construct_rows.append(row)
+    fit = item_fit(design, posterior)
+    if fit is not None and not fit.fits:
+        warnings.append(fit.sentence())
     return Measurement(
         pd.DataFrame(item_rows).set_index(["construct", "item"]),
         pd.DataFrame(construct_rows).set_index("construct"),
         tuple(warnings),
+        fit,
     )
 
 
