@@ -1,44 +1,158 @@
-"""Compile and sampling time of ChainModel with nutpie.
+"""How fast exlink fits, case by case, beside a hand-written model of the first case.
 
-Run from the repository root::
+Cases (each in a fresh process, so its peak memory is its own):
 
-    .venv/bin/python benchmarks/fit_speed.py            # generated 40 x 18 panel
-    .venv/bin/python benchmarks/fit_speed.py --bank     # the bundled retail bank, 120 x 36
+- ``a``: 200 units x 36 months, three stages (engagement -> NPS -> revenue a
+  month later), one staggered intervention with an adoption ramp;
+- ``b``: the same with engagement and NPS survey means of about 25 and 60
+  responses;
+- ``c``: 1,000 units x 60 months, five stages;
+- ``d``: the bundled retail bank (120 branches x 36 months, thirteen stages);
+- ``ref``: case (a)'s data in the hand-written PyMC model of
+  ``benchmarks/reference_model.py``.
 
-It prints the seconds spent building, compiling and sampling (4 chains x 1000
-draws after 1000 tuning draws) and the convergence verdict.
+Each line gives the seconds to build the model, compile it with nutpie
+(numba, so a warm cache shortens it) and sample it, the smallest bulk ESS
+over every sampled quantity, ESS per second of sampling, the largest R-hat
+and the process's peak memory. Run from the repository root::
+
+    .venv/bin/python benchmarks/fit_speed.py                       # a, ref, b, c, d
+    .venv/bin/python benchmarks/fit_speed.py --cases a ref --chains 4 --draws 1000
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-import nutpie
+CASES = ("a", "ref", "b", "c", "d")
+CASE_A = {"n_units": 200, "n_periods": 36, "seed": 1}
 
-import exlink as xl
-from exlink.models.diagnostics import diagnose
+
+def case_data(case: str):
+    """The generated (or bundled) data of a case and its chain."""
+    import exlink as xl
+    from exlink.spec import Chain, Intervention, Link, Stage
+
+    three = Chain(
+        stages=[Stage("engagement", "ex"), Stage("nps", "cx"), Stage("revenue", "financial")],
+        links=[Link("engagement", "nps"), Link("nps", "revenue", lag=1)],
+        interventions=[Intervention("coaching", "engagement", lever="people")],
+    )
+    truth = {
+        "links": {"engagement -> nps": 0.8, "nps -> revenue (lag 1)": 1.5},
+        "interventions": {"coaching": {"effects": {"engagement": 4.0}, "ramp_rate": 0.35}},
+    }
+    if case in ("a", "ref"):
+        return xl.datasets.make_service_chain(**CASE_A, chain=three, **truth)
+    if case == "b":
+        surveys = {"engagement": {"responses": 25, "sd": 14}, "nps": {"responses": 60, "sd": 60}}
+        return xl.datasets.make_service_chain(**CASE_A, chain=three, surveys=surveys, **truth)
+    if case == "c":
+        five = Chain(
+            stages=[
+                Stage("engagement", "ex"),
+                Stage("enablement", "ex"),
+                Stage("nps", "cx"),
+                Stage("retention", "customer"),
+                Stage("revenue", "financial"),
+            ],
+            links=[
+                Link("engagement", "nps"),
+                Link("enablement", "nps"),
+                Link("nps", "retention", lag=1),
+                Link("retention", "revenue", lag=1),
+            ],
+            interventions=[Intervention("coaching", "engagement", lever="people")],
+        )
+        return xl.datasets.make_service_chain(
+            1000,
+            60,
+            seed=1,
+            chain=five,
+            links={
+                "engagement -> nps": 0.8,
+                "enablement -> nps": 0.5,
+                "nps -> retention (lag 1)": 0.05,
+                "retention -> revenue (lag 1)": 4.0,
+            },
+            interventions=truth["interventions"],
+        )
+    return xl.datasets.load_retail_bank()
+
+
+def run_case(case: str, draws: int, tune: int, chains: int) -> dict:
+    """Build, compile and sample one case in this process."""
+    import nutpie
+
+    import exlink as xl
+    from exlink.models.diagnostics import diagnose
+
+    data = case_data(case)
+    started = time.perf_counter()
+    if case == "ref":
+        sys.path.insert(0, str(Path(__file__).parent))
+        from reference_model import reference_model
+
+        model = reference_model(data.data)
+    else:
+        model = xl.ChainModel(data.chain).build(data.panel()).pymc_model
+    built = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(model)
+    ready = time.perf_counter()
+    trace = nutpie.sample(
+        compiled, draws=draws, tune=tune, chains=chains, seed=1, progress_bar=False
+    )
+    done = time.perf_counter()
+    health = diagnose(trace)
+    table = health.by_group()
+    divergences = int(trace.sample_stats["diverging"].sum())
+    sampling = done - ready
+    ess = float(table["ess_bulk"].min())
+    return {
+        "case": case,
+        "build_s": round(built - started, 1),
+        "compile_s": round(ready - built, 1),
+        "sample_s": round(sampling, 1),
+        "min_ess_bulk": round(ess),
+        "ess_per_s": round(ess / sampling, 2),
+        "max_r_hat": round(float(table["r_hat"].max()), 3),
+        "divergences": divergences,
+        "converged": bool(health.converged),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bank", action="store_true", help="fit the bundled retail bank")
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--one", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.bank:
-        data = xl.datasets.load_retail_bank()
-    else:
-        data = xl.datasets.make_service_chain(
-            n_units=40, n_periods=18, seed=1, missing_rate={"engagement": 0.03, "nps": 0.03}
-        )
-    started = time.perf_counter()
-    model = xl.ChainModel(data.chain).build(data.panel())
-    built = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model._model)
-    ready = time.perf_counter()
-    trace = nutpie.sample(compiled, draws=1000, tune=1000, chains=4, seed=1, progress_bar=False)
-    done = time.perf_counter()
-    print(f"build {built - started:.1f}s, compile {ready - built:.1f}s, sample {done - ready:.1f}s")
-    print(diagnose(trace).headline())
+    if args.one:
+        print(json.dumps(run_case(args.one, args.draws, args.tune, args.chains)))
+        return
+    rows = []
+    for case in args.cases:
+        command = [sys.executable, __file__, "--one", case, "--draws", str(args.draws)]
+        command += ["--tune", str(args.tune), "--chains", str(args.chains)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            print(f"case {case} failed:\n{done.stderr[-2000:]}")
+            continue
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    by_case = {row["case"]: row for row in rows}
+    if "a" in by_case and "ref" in by_case:
+        ratio = by_case["a"]["ess_per_s"] / by_case["ref"]["ess_per_s"]
+        print(f"case (a): exlink's ESS/s is {ratio:.2f} times the hand-written model's")
 
 
 if __name__ == "__main__":

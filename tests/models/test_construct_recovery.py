@@ -159,3 +159,16 @@ def test_the_item_covariance_check_passes_a_true_model(driver_survey):
     assert fit.rows == 250
     assert fit.fits and fit.ppp > 0.1, fit.sentence()
     assert fit.srmr < 0.05
+
+
+def test_checks_without_refits_read_a_construct_through_its_marker(recovered):
+    _, model = recovered
+    study = xl.checks.event_study(model, draws=200)
+    verdicts = study.verdicts()
+    assert list(verdicts.subject) == ["coaching -> engagement"]
+    # A true effect with no pre-trend: the event study passes, with numbers behind it.
+    assert verdicts.status.iloc[0] == "passed", verdicts.message.iloc[0]
+    assert len(study.details) and np.isfinite(study.details["mean"]).all()
+    direction = xl.checks.reverse_direction(model).verdicts()
+    assert set(direction.subject) == {"engagement -> cx_quality", "cx_quality -> revenue (lag 1)"}
+    assert (direction.status == "passed").all(), direction.message.tolist()

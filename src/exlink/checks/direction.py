@@ -65,7 +65,7 @@ def reverse_direction(
         with their intervals.
     """
     design = model.design
-    raw = design.original_values()
+    raw = design.scored_original_values()
     terms = [t for t in design.links if t.source != t.target]
     if links is not None:
         wanted = [links] if isinstance(links, str) else list(links)

@@ -98,7 +98,7 @@ def event_study(
     mu = np.asarray(mu.values)
     chain_draws = StandardisedDraws.from_posterior(design, posterior)
     sigma = stack_samples(posterior[standardised("sigma")]).values
-    y = design.original_values()
+    y = design.scored_original_values()
     z = {name: m.z for name, m in design.moderators.items()}
     variation = rollout_variation(design.intervention_names, np.nan_to_num(design.rollouts))
     variation = variation.set_index("intervention")

@@ -305,6 +305,10 @@ class ChainDesign:
             ],
         }
 
+    def scored_original_values(self) -> np.ndarray:
+        """:meth:`scored_values` on the stages' own scales (a construct's marker item's)."""
+        return self.scored_values() * self.sds[:, None, None] + self.means[:, None, None]
+
     def original_values(self) -> np.ndarray:
         """Stage values on their own scale, shape ``(stages, units, periods)``, NaN where absent."""
         return self.y * self.sds[:, None, None] + self.means[:, None, None]

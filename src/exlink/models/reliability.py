@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from exlink.dims import CHAIN, DRAW, RESPONSE_SD
+from exlink.dims import CHAIN, DRAW, ITEM, ITEM_SD, RESPONSE_SD, stack_samples, standardised
 from exlink.models.design import ChainDesign
 
 TARGET_RELIABILITY = 0.8
@@ -155,9 +155,17 @@ def sampling_variance(design: ChainDesign, j: int, posterior: xr.Dataset) -> np.
 
     Shape ``(samples, units, periods)`` with samples in the posterior's
     ``(chain, draw)`` order; zeros for a stage measured without error and
-    infinite where a survey stage has no value.
+    infinite where a survey stage has no value. A construct's values are read
+    through its marker item (:meth:`~exlink.models.design.ChainDesign.scored_values`),
+    whose error is the marker's own noise and sampling variance (infinite
+    where the marker is missing).
     """
     n_samples = posterior.sizes[CHAIN] * posterior.sizes[DRAW]
+    if design.is_construct(j):
+        construct = design.constructs[design.stage_names[j]]
+        noise = posterior[standardised(ITEM_SD)].sel({ITEM: construct.items[0]})
+        variance = (stack_samples(noise).values ** 2)[:, None, None] + construct.sampling[0]
+        return np.where(np.isnan(construct.y[0]), np.inf, variance)
     term = design.surveys.get(j)
     if term is None:
         return np.zeros((1, *design.shape)).repeat(n_samples, axis=0)
