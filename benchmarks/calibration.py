@@ -15,9 +15,15 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/calibration.py --replicates 100
     .venv/bin/python benchmarks/calibration.py --replicates 100 --surveys
+    .venv/bin/python benchmarks/calibration.py --replicates 100 --workers 2
 
 It prints the coverage of every effect parameter beside the nominal value, with
 its binomial standard error, and how many replicates converged.
+
+The replicates are independent: ``--workers 2`` runs them in batches on a
+local Dask cluster of two workers (``pip install -e ".[dask]"``), and
+``--scheduler tcp://host:8786`` on an existing cluster. Each batch compiles
+the model once; the seeds, and so the numbers, are the same as in one process.
 """
 
 from __future__ import annotations
@@ -67,6 +73,45 @@ def replicate(seed: int, n_units: int, n_periods: int, surveys: bool = False):
     return sim, truth
 
 
+def run_seeds(
+    seeds: list[int], units: int, periods: int, draws: int, surveys: bool
+) -> tuple[list[dict], int]:
+    """Fit the replicates of some seeds, compiling the model once; their records and
+    how many converged. One Dask task runs one such batch."""
+    # Every replicate swaps its data into the model compiled on replicate 0's, so a
+    # replicate's numbers do not depend on which batch it ran in.
+    template = xl.ChainModel(CHAIN).build(replicate(0, units, periods, surveys)[0].panel())
+    compiled_template = nutpie.compile_pymc_model(template.pymc_model)
+    records, converged = [], 0
+    for seed in seeds:
+        sim, truth = replicate(seed, units, periods, surveys)
+        design = xl.ChainModel(CHAIN).build(sim.panel()).design
+        data = {"stage_values": np.nan_to_num(design.y), "rollouts": design.rollouts}
+        for j, term in design.surveys.items():
+            name = design.stage_names[j]
+            data[f"{SURVEY_N}[{name}]"] = term.n
+            data[f"{SURVEY_VARIANCE}[{name}]"] = term.variance
+        compiled = compiled_template.with_data(**data)
+        trace = nutpie.sample(
+            compiled, draws=draws, tune=draws, chains=4, seed=seed, progress_bar=False
+        )
+        converged += diagnose(trace).converged
+        posterior = trace.posterior
+        samples = {
+            "beta": posterior["beta_std"].values.ravel() * design.sds[1] / design.sds[0],
+            "gamma": posterior["gamma_std"].values.ravel() * design.sds[0],
+            "ramp": posterior["ramp_std"].values.ravel(),
+        }
+        for name, values in samples.items():
+            row = {"replicate": seed, "parameter": name, "truth": truth[name]}
+            for level in LEVELS:
+                lower, upper = np.quantile(values, [0.5 - level / 2, 0.5 + level / 2])
+                row[f"in_{int(level * 100)}"] = lower <= truth[name] <= upper
+            row["rank"] = float((values < truth[name]).mean())
+            records.append(row)
+    return records, converged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicates", type=int, default=100)
@@ -74,42 +119,34 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=12)
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--surveys", action="store_true", help="engagement measured by a survey")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="run on a local Dask cluster of this many")
+    where.add_argument("--scheduler", help="run on the Dask cluster at this address")
     args = parser.parse_args()
 
     started = time.time()
-    compiled, records, converged = None, [], 0
-    for seed in range(args.replicates):
-        sim, truth = replicate(seed, args.units, args.periods, args.surveys)
-        model = xl.ChainModel(CHAIN).build(sim.panel())
-        design = model._design
-        if compiled is None:
-            compiled = nutpie.compile_pymc_model(model._model)
-        else:
-            data = {"stage_values": np.nan_to_num(design.y), "rollouts": design.rollouts}
-            for j, term in design.surveys.items():
-                name = design.stage_names[j]
-                data[f"{SURVEY_N}[{name}]"] = term.n
-                data[f"{SURVEY_VARIANCE}[{name}]"] = term.variance
-            compiled = compiled.with_data(**data)
-        trace = nutpie.sample(
-            compiled, draws=args.draws, tune=args.draws, chains=4, seed=seed, progress_bar=False
+    settings = (args.units, args.periods, args.draws, args.surveys)
+    seeds = list(range(args.replicates))
+    if args.workers is None and args.scheduler is None:
+        records, converged = run_seeds(seeds, *settings)
+    else:
+        from dask.distributed import Client, LocalCluster
+
+        cluster = (
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
+            if args.workers
+            else None
         )
-        converged += diagnose(trace).converged
-        posterior = trace.posterior
-        draws = {
-            "beta": posterior["beta_std"].values.ravel() * design.sds[1] / design.sds[0],
-            "gamma": posterior["gamma_std"].values.ravel() * design.sds[0],
-            "ramp": posterior["ramp_std"].values.ravel(),
-        }
-        for name, values in draws.items():
-            row = {"replicate": seed, "parameter": name, "truth": truth[name]}
-            for level in LEVELS:
-                lower, upper = np.quantile(values, [0.5 - level / 2, 0.5 + level / 2])
-                row[f"in_{int(level * 100)}"] = lower <= truth[name] <= upper
-            row["rank"] = float((values < truth[name]).mean())
-            records.append(row)
-        if (seed + 1) % 10 == 0:
-            print(f"  {seed + 1} replicates, {time.time() - started:.0f}s", flush=True)
+        with Client(cluster or args.scheduler) as client:
+            batches = max(1, len(client.scheduler_info()["workers"]))
+            chunks = [seeds[i::batches] for i in range(batches)]
+            futures = [client.submit(run_seeds, chunk, *settings, pure=False) for chunk in chunks]
+            results = client.gather(futures)
+        if cluster is not None:
+            cluster.close()
+        records = [row for batch, _ in results for row in batch]
+        converged = sum(count for _, count in results)
+        print(f"  {args.replicates} replicates on {batches} Dask workers", flush=True)
 
     table = pd.DataFrame(records)
     n = args.replicates

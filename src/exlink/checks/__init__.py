@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from exlink.checks.direction import reverse_direction
+from exlink.checks.distributed import run_checks
 from exlink.checks.placebo import placebo_in_space, placebo_in_time
 from exlink.checks.prior_width import prior_sensitivity
 from exlink.checks.result import CheckReport, CheckResult
@@ -50,6 +51,7 @@ def check_all(
     *,
     fit: Mapping[str, Any] | None = None,
     sensitivity: bool = True,
+    client: Any = None,
 ) -> CheckReport:
     """Run every check on a fitted model.
 
@@ -61,18 +63,29 @@ def check_all(
         Sampler settings of the refits (placebos and prior sensitivity).
     sensitivity
         Run the prior sensitivity check (two full refits); skip it for speed.
+    client
+        A ``dask.distributed.Client``: the checks that refit run as tasks on
+        its cluster, side by side (:mod:`exlink.checks.distributed`). Without
+        one they run here, one after another; the results are the same.
 
     Returns
     -------
     CheckReport
         Every check's result; ``report.verdicts()`` is the tidy table.
     """
+    refits: dict[str, Any] = {
+        "placebo_in_time": placebo_in_time,
+        "placebo_in_space": placebo_in_space,
+    }
+    if sensitivity:
+        refits["prior_sensitivity"] = prior_sensitivity
+    refitted = run_checks(model, refits, fit, client)
     results = {
         "event_study": event_study(model),
-        "placebo_in_time": placebo_in_time(model, fit=fit),
-        "placebo_in_space": placebo_in_space(model, fit=fit),
+        "placebo_in_time": refitted["placebo_in_time"],
+        "placebo_in_space": refitted["placebo_in_space"],
         "reverse_direction": reverse_direction(model),
     }
     if sensitivity:
-        results["prior_sensitivity"] = prior_sensitivity(model, fit=fit)
+        results["prior_sensitivity"] = refitted["prior_sensitivity"]
     return CheckReport(results)

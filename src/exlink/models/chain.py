@@ -100,6 +100,16 @@ class ChainModel:
         self.experiments: list[Experiment] = []
         self.pilots: list[Experiment] = []
 
+    def __getstate__(self) -> dict:
+        """What a copy in another process needs: everything but the PyMC graph.
+
+        The graph is rebuilt from the chain, priors and panel where it is
+        next needed (a Dask worker running a check, for example).
+        """
+        state = self.__dict__.copy()
+        state["_model"], state["_mu"], state["_fitted"] = None, None, None
+        return state
+
     # -- what the model holds ------------------------------------------------------------
     @property
     def design(self) -> ChainDesign:
@@ -613,8 +623,9 @@ class ChainModel:
         if self._model is None:
             if self.panel is None:
                 raise RuntimeError("the model is not built yet: call model.build(panel).")
+            design = self._require_design()
             self._model, self._mu = build_graph(
-                self._design, PriorSet(self._design, self.priors), self.experiments
+                design, PriorSet(design, self.priors), self.experiments
             )
         return self._model
 
