@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import exlink as xl
 from exlink import Panel
 from exlink.dims import INTERVENTION, PERIOD, STAGE, UNIT
 from frames import PANEL_ARGS, small_frame
@@ -268,3 +269,19 @@ def test_all_missing_stage(frame):
 
 def test_empty_frame(frame):
     expect(ValueError, ["no rows"], frame.iloc[:0])
+
+
+def test_split_gives_one_panel_per_attribute_value():
+    sim = xl.datasets.make_service_chain(n_units=20, n_periods=6, seed=1)
+    panel = sim.panel()
+    parts = panel.split("region")
+    assert sum(p.n_units for p in parts.values()) == panel.n_units
+    for region, part in parts.items():
+        assert (part.attributes["region"] == region).all()
+        assert part.n_periods == panel.n_periods
+        unit = part.units[0]
+        assert part.stages.sel(unit=unit).equals(panel.stages.sel(unit=unit))
+    with pytest.raises(ValueError, match=r"'regoin'.*'region'"):
+        panel.split("regoin")
+    with pytest.raises(ValueError, match="at least 3"):
+        xl.datasets.make_service_chain(n_units=16, n_periods=6, seed=1).panel().split("region")

@@ -17,6 +17,7 @@ from exlink.models import (
     ConvergenceWarning,
     Experiment,
     IdentificationWarning,
+    fit_each,
 )
 from exlink.priors import Prior
 from exlink.simulation import (
@@ -24,6 +25,7 @@ from exlink.simulation import (
     Investment,
     RoiResult,
     efficient_frontier,
+    finance_sweep,
     npv_sensitivity,
     prioritise,
     simulate,
@@ -54,6 +56,8 @@ __all__ = [
     "datasets",
     "dims",
     "efficient_frontier",
+    "finance_sweep",
+    "fit_each",
     "npv_sensitivity",
     "prioritise",
     "register_link_form",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -605,6 +606,64 @@ class Panel:
             unit_column=self.unit_column,
             surveys=self.surveys,
             survey_data=self.survey_data,
+        )
+
+    def split(self, by: str) -> dict[Any, Panel]:
+        """One panel per value of a unit attribute (a region, a business line).
+
+        Parameters
+        ----------
+        by
+            A unit attribute with no missing value.
+
+        Returns
+        -------
+        dict
+            Attribute value -> the panel of its units, in order of first
+            appearance; every period is kept. Each needs at least 3 units.
+
+        Examples
+        --------
+        >>> import exlink as xl
+        >>> panel = xl.datasets.make_service_chain(n_units=20, n_periods=6, seed=1).panel()
+        >>> {region: part.n_units for region, part in panel.split("region").items()}
+        {'south': 6, 'east': 3, 'west': 6, 'north': 5}
+        """
+        if by not in self.attribute_names:
+            raise ValueError(
+                "split: " + unknown_name_message("unit attribute", by, self.attribute_names)
+            )
+        values = self.attributes[by]
+        if values.isna().any():
+            missing = list(values.index[values.isna()])
+            raise ValueError(
+                f"split: attribute {by!r} is missing for unit(s) {missing[:5]}: give every unit "
+                "a value, or split by another attribute."
+            )
+        out = {}
+        for value in pd.unique(values):
+            units = list(values.index[values == value])
+            if len(units) < frame_checks.MIN_UNITS:
+                raise ValueError(
+                    f"split: {by} = {value!r} has {len(units)} unit(s); a panel needs at least "
+                    f"{frame_checks.MIN_UNITS}. Merge it with another group or split by another "
+                    "attribute."
+                )
+            out[value] = self._units_only(units)
+        return out
+
+    def _units_only(self, units: list) -> Panel:
+        pick = {UNIT: units}
+        return type(self)(
+            self.stages.sel(pick),
+            self.exposure.sel(pick),
+            self.attributes.loc[units],
+            self.observed.sel(pick),
+            grid=self._grid,
+            units=self._units[self._units.isin(units)],
+            unit_column=self.unit_column,
+            surveys=self.surveys,
+            survey_data=self.survey_data.sel(pick),
         )
 
     @classmethod

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from exlink._tasks import run_tasks
 from exlink.checks.direction import reverse_direction
-from exlink.checks.distributed import run_checks
 from exlink.checks.placebo import placebo_in_space, placebo_in_time
 from exlink.checks.prior_width import prior_sensitivity
 from exlink.checks.result import CheckReport, CheckResult
@@ -52,6 +52,7 @@ def check_all(
     fit: Mapping[str, Any] | None = None,
     sensitivity: bool = True,
     client: Any = None,
+    progressbar: bool = True,
 ) -> CheckReport:
     """Run every check on a fitted model.
 
@@ -65,8 +66,12 @@ def check_all(
         Run the prior sensitivity check (two full refits); skip it for speed.
     client
         A ``dask.distributed.Client``: the checks that refit run as tasks on
-        its cluster, side by side (:mod:`exlink.checks.distributed`). Without
-        one they run here, one after another; the results are the same.
+        its cluster, side by side, and the warnings they raise there are
+        raised here. Without one they run here, one after another; the
+        results are the same.
+    progressbar
+        Count the refitting checks as they finish (when the refits' own
+        sampler bars are off, as they are by default).
 
     Returns
     -------
@@ -79,7 +84,10 @@ def check_all(
     }
     if sensitivity:
         refits["prior_sensitivity"] = prior_sensitivity
-    refitted = run_checks(model, refits, fit, client)
+    calls = [(check, model, fit) for check in refits.values()]
+    counting = progressbar and not (fit or {}).get("progressbar", False)
+    done = run_tasks(_refit_check, calls, client, "refitting check", counting)
+    refitted = dict(zip(refits, done, strict=True))
     results = {
         "event_study": event_study(model),
         "placebo_in_time": refitted["placebo_in_time"],
@@ -89,3 +97,7 @@ def check_all(
     if sensitivity:
         results["prior_sensitivity"] = refitted["prior_sensitivity"]
     return CheckReport(results)
+
+
+def _refit_check(check: Any, model: ChainModel, fit: Mapping[str, Any] | None) -> CheckResult:
+    return check(model, fit=fit)

@@ -3,6 +3,7 @@
 This is the only layer of exlink that touches PyMC.
 """
 
+from exlink.models.batch import fit_each
 from exlink.models.chain import ChainModel
 from exlink.models.diagnostics import (
     ConvergenceError,
@@ -19,4 +20,5 @@ __all__ = [
     "Diagnostics",
     "Experiment",
     "IdentificationWarning",
+    "fit_each",
 ]

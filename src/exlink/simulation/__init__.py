@@ -1,5 +1,6 @@
 """Money on posterior draws: returns of investments, plans, portfolios, the value of information."""
 
+from exlink.simulation.finance_scenarios import finance_sweep
 from exlink.simulation.finance_sensitivity import npv_sensitivity
 from exlink.simulation.information import InformationValue, value_of_information
 from exlink.simulation.investments import Finance, Investment
@@ -13,6 +14,7 @@ __all__ = [
     "Plan",
     "RoiResult",
     "efficient_frontier",
+    "finance_sweep",
     "npv_sensitivity",
     "prioritise",
     "simulate",

@@ -1,4 +1,4 @@
-"""The checks' refits on a Dask cluster give what they give in this process."""
+"""Work sent to a Dask cluster gives what it gives in this process: check refits, sweeps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from dask import distributed
 
+import exlink as xl
 from exlink import checks
 
 pytestmark = [
@@ -59,3 +60,27 @@ def test_check_all_on_a_cluster_equals_check_all_here(stored_model, client):
 def test_a_client_must_be_a_client(stored_model):
     with pytest.raises(TypeError, match=r"dask\.distributed\.Client"):
         checks.check_all(stored_model("service_chain"), fit=SMALL, client="localhost:8786")
+
+
+def test_a_finance_sweep_on_a_cluster_equals_one_here(stored_model, client):
+    model = stored_model("service_chain")
+    investments = [xl.Investment("more", intervention="coaching", cost_upfront=1.0)]
+    finances = [xl.Finance(horizon=h, margin=0.3) for h in (6, 12, 24)]
+    settings = {"draws": 100, "random_seed": 2, "allow_unconverged": True}
+    here = xl.finance_sweep(model, investments, finances, **settings)
+    there = xl.finance_sweep(model, investments, finances, client=client, **settings)
+    pd.testing.assert_frame_equal(there, here)
+    assert list(here["horizon"]) == [6, 12, 24]
+
+
+def test_fits_of_each_region_on_a_cluster_equal_fits_here(client):
+    sim = xl.datasets.make_service_chain(n_units=24, n_periods=10, seed=5)
+    panels = dict(list(sim.panel().split("region").items())[:2])
+    settings = {"draws": 100, "tune": 100, "chains": 2, "random_seed": 4}
+    here = xl.fit_each(sim.chain, panels, **settings)
+    there = xl.fit_each(sim.chain, panels, client=client, **settings)
+    assert list(there) == list(here) == list(panels)
+    for name in panels:
+        assert there[name].panel.n_units == panels[name].n_units
+        beta_here = here[name].fitted.posterior["beta"].values
+        assert (there[name].fitted.posterior["beta"].values == beta_here).all()
