@@ -172,3 +172,12 @@ def test_checks_without_refits_read_a_construct_through_its_marker(recovered):
     direction = xl.checks.reverse_direction(model).verdicts()
     assert set(direction.subject) == {"engagement -> cx_quality", "cx_quality -> revenue (lag 1)"}
     assert (direction.status == "passed").all(), direction.message.tolist()
+
+
+def test_a_placebo_refit_runs_on_a_construct_target(recovered):
+    _, model = recovered
+    result = xl.checks.placebo_in_time(model, fit={"draws": 200, "tune": 200, "chains": 2})
+    verdicts = result.verdicts()
+    assert list(verdicts.subject) == ["coaching -> engagement"]
+    # The rollout has no effect before it starts: the placebo's interval holds zero.
+    assert verdicts.status.iloc[0] == "passed", verdicts.message.iloc[0]

@@ -220,3 +220,33 @@ def test_a_survey_item_needs_its_responses_sd():
     )
     with pytest.raises(ValueError, match=r"item 'integrity' of construct 'cx_quality'.*SD"):
         ChainDesign(sim.chain, sim.panel())
+
+
+def test_an_item_without_values_is_refused(sim):
+    frame = sim.data.copy()
+    frame.loc[frame.index[1:], "integrity"] = np.nan
+    chain = sim.chain
+    panel = xl.Panel.from_frame(
+        frame, unit="unit", period="period", stages=list(chain.columns), interventions=["coaching"]
+    )
+    with pytest.raises(ValueError, match=r"item 'integrity' .* fewer than two values"):
+        ChainDesign(chain, panel)
+    assert sim.data["integrity"].notna().all()  # the user's data untouched
+
+
+def test_a_construct_can_persist_and_feed_a_curved_link(sim):
+    chain = Chain(
+        stages=sim.chain.stages,
+        links=[
+            Link("cx_quality", "cx_quality", lag=1),
+            Link("engagement", "cx_quality"),
+            Link("cx_quality", "revenue", lag=1, form="saturating"),
+        ],
+        interventions=sim.chain.interventions,
+    )
+    design = ChainDesign(chain, sim.panel())
+    model, mu = build_graph(design, PriorSet(design))
+    assert "curvature_std" in model.named_vars and "latent_raw[cx_quality]" in model.named_vars
+    point = model.initial_point()
+    values = {v: point[v.name] for v in model.value_vars}
+    assert mu["revenue"].eval(values, on_unused_input="ignore").shape == (12, 8)

@@ -70,6 +70,12 @@ def construct_terms(chain: Chain, panel: Panel) -> dict[str, ConstructTerm]:
     out = {}
     for stage in chain.constructs:
         raw = panel.stages.sel({STAGE: list(stage.items)}).values.astype(float)
+        for item, values in zip(stage.items, raw, strict=True):
+            if np.isfinite(values).sum() < 2:
+                raise ValueError(
+                    f"item {item!r} of construct {stage.name!r} has fewer than two values in "
+                    "the panel: leave it out of the construct's items."
+                )
         means = np.nanmean(raw, axis=(1, 2))
         sds = np.array([np.nanstd(r, ddof=1) for r in raw])
         for item, sd in zip(stage.items, sds, strict=True):
