@@ -29,6 +29,7 @@ LAYERS = {
     "simulation": 2,
     "plotting": 3,
     "report": 4,
+    "report_tables": 4,
     "cli": 5,
     "demo": 5,
 }

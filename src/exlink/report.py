@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from exlink import plotting
 from exlink._paths import check_output_file, write_text_atomically
 from exlink._version import __version__
+from exlink.report_tables import readable
 from exlink.simulation.information import value_of_information
 from exlink.simulation.portfolio import UNCONVERGED_NOTE, Plan, efficient_frontier
 
@@ -109,6 +110,7 @@ def write_html(
     health = model.diagnostics()
     effects = model.effects()
     summary = result.summary()
+    currency = result.finance.currency
     parts = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='muted'>exlink {__version__}; {len(result.names)} investments over "
@@ -192,7 +194,7 @@ def write_html(
             f"({html.escape(definitions)}); staff also leavers avoided. Cost efficiency: "
             f"net present value ({html.escape(result.finance.currency)}), discounted to the "
             "first simulated period.</p>",
-            _table(objectives),
+            _table(objectives, currency=currency),
             _figure(plotting.npv_ranking(result), "npv_ranking"),
             _figure(plotting.npv_distribution(result), "npv_distribution"),
             _figure(plotting.cashflow_fan(result, best), "cashflow_fan"),
@@ -211,29 +213,35 @@ def write_html(
             "act through a curved link or raise the same intervention, that is not the sum "
             "of their separate values, and the plan is chosen on the joint values.</p>",
             f"<pre>{html.escape(repr(plan))}</pre>",
-            _table(plan.table),
+            _table(plan.table, currency=currency),
             _figure(plotting.frontier(frontier), "frontier"),
-            _table(frontier, index=False),
+            _table(frontier, index=False, currency=currency),
             "<p>Value of information, under the same budget. EVPI is how much more the "
             "best plan would be worth, on average, if every uncertain quantity were known "
             "before deciding: no pilot or study can be worth more. An investment's EVPPI "
             "is what learning its return alone would be worth; a pilot pays when its "
             "EVPPI exceeds its cost.</p>",
             f"<pre>{html.escape(repr(information))}</pre>",
-            _table(information.per_investment[["evppi", "expected_npv", "cost"]]),
+            _table(
+                information.per_investment[["evppi", "expected_npv", "cost"]], currency=currency
+            ),
         ]
     parts += _section("plan", "Recommended plan", plan_html)
 
     finance = pd.DataFrame(
-        {"value": [str(v) for v in dataclasses.asdict(result.finance).values()]},
+        {
+            "value": [
+                readable(pd.DataFrame({f.name: [getattr(result.finance, f.name)]}), currency).iloc[
+                    0, 0
+                ]
+                for f in dataclasses.fields(result.finance)
+            ]
+        },
         index=pd.Index([f.name for f in dataclasses.fields(result.finance)], name="assumption"),
     )
     investments = pd.DataFrame(
         [
-            {
-                k: (v if isinstance(v, int | float | str | type(None)) else repr(v))
-                for k, v in dataclasses.asdict(inv).items()
-            }
+            {f.name: getattr(inv, f.name) for f in dataclasses.fields(inv)}
             for inv in result.investments
         ]
     )
@@ -244,7 +252,7 @@ def write_html(
             "<h3>Finance</h3>",
             _table(finance),
             "<h3>Investments</h3>",
-            _table(investments, index=False),
+            _table(investments, index=False, currency=currency),
         ],
     )
 
@@ -278,14 +286,10 @@ def _embed(fig: Figure, file: Path | None = None) -> str:
     return f"<img alt='figure' src='data:image/png;base64,{encoded}'>"
 
 
-def _table(frame: pd.DataFrame, index: bool = True) -> str:
-    table = frame.to_html(index=index, float_format=_number, border=0, na_rep="")
+def _table(frame: pd.DataFrame, index: bool = True, currency: str = "") -> str:
+    """A table for people (:func:`~exlink.report_tables.readable`): money in ``currency``."""
+    table = readable(frame, currency).to_html(index=index, border=0)
     return f"<div class='wide'>{table}</div>"
-
-
-def _number(value: float) -> str:
-    """Large numbers in full with separators; small ones to four significant digits."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _link_verdicts(effects: pd.DataFrame) -> str:

@@ -77,6 +77,19 @@ def test_the_report_says_what_the_money_figures_mean(page):
     assert "cx_change: change of nps" in text and "ex_change: change of engagement" in text
 
 
+def test_tables_are_written_for_people(page):
+    text, *_ = page
+    cells = re.findall(r"<td>([^<]*)</td>", text)
+    assert cells
+    assert not [c for c in cells if c in ("None", "nan", "NaN")]
+    assert not [c for c in cells if c.startswith("{") or c.startswith("(")]
+    # The elicited range in words, money with its currency, shares as percentages.
+    assert "engagement +0.5 to +3" in cells
+    assert any(re.fullmatch(r"-?[\d,]+(\.\d\d)? EUR", c) for c in cells)
+    assert any(re.fullmatch(r"\d+\.\d%", c) for c in cells)
+    assert "untreated" in cells
+
+
 def test_a_report_on_an_unconverged_model_says_so_at_the_top(sim, tmp_path):
     model = true_posterior(sim, chains=1)
     investments = [xl.Investment("rollout", intervention="coaching", cost_upfront=2.0)]
