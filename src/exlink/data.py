@@ -433,6 +433,17 @@ class Panel:
         )
         return pd.Series(n[u, t], index=index, name=f"{stage} responses")
 
+    def survey_columns(self, stage: str) -> dict[str, np.ndarray]:
+        """The columns a survey stage's :class:`~exlink.surveys.Survey` names, as arrays.
+
+        Each is ``(units, periods)``, by column name; empty for a stage that
+        is not survey-measured.
+        """
+        survey = self.surveys.get(stage)
+        if survey is None:
+            return {}
+        return {c: self.survey_data.sel({SURVEY_COLUMN: c}).values for c in survey.columns}
+
     def stage(self, name: str) -> xr.DataArray:
         """One stage as a ``(unit, period)`` array."""
         if name not in self.stage_names:

@@ -272,6 +272,21 @@ def response_variance(
     return columns[survey.sd] ** 2
 
 
+def pooled_cells(
+    survey: Survey, values: np.ndarray, columns: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell of one survey-measured column: its responses and per-response variance.
+
+    ``n`` is 0 and the variance NaN where the value is missing; elsewhere the
+    variance is the unit's pooled one (:func:`pool_by_unit`), NaN where the
+    response SD is estimated. ``columns`` holds each column the survey names.
+    """
+    present = ~np.isnan(values)
+    n = np.where(present, columns[survey.n], 0.0)
+    cells = np.where(present, response_variance(survey, values, columns), np.nan)
+    return n, np.where(present, pool_by_unit(cells, n), np.nan)
+
+
 def pool_by_unit(variance: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Each unit's pooled per-response variance in all its cells, shape ``(units, periods)``.
 

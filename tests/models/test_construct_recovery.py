@@ -5,28 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from construct_chain import CHAIN, ITEMS
 
 import exlink as xl
 from exlink.report import write_html
-from exlink.spec import Chain, Construct, Intervention, Link, Stage
+from exlink.spec import Chain, Construct, Link, Stage
 
 pytestmark = pytest.mark.slow
 
-CHAIN = Chain(
-    stages=[Stage("engagement", "ex"), Stage("cx_quality", "cx"), Stage("revenue", "financial")],
-    links=[Link("engagement", "cx_quality"), Link("cx_quality", "revenue", lag=1)],
-    interventions=[Intervention("coaching", "engagement", lever="people")],
-)
 LINKS = {"engagement -> cx_quality": 0.6, "cx_quality -> revenue (lag 1)": 3.0}
-ITEMS = {
-    "engagement": {"loadings": [1, 0.8, 1.2], "intercepts": [0, 10, -8], "noise_sd": 3.0},
-    "cx_quality": {
-        "items": ["personalisation", "integrity", "resolution", "empathy"],
-        "loadings": [1, 0.7, 1.1, 0.9],
-        "intercepts": [0, 20, -5, 8],
-        "noise_sd": [3, 2, 3, 2.5],
-    },
-}
+ITEMS = ITEMS | {"engagement": ITEMS["engagement"] | {"noise_sd": 3.0}}
 
 
 @pytest.fixture(scope="module")

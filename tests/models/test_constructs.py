@@ -5,27 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from construct_chain import CHAIN, ITEMS
 
 import exlink as xl
 from exlink.models.design import ChainDesign
 from exlink.models.graph import build_graph
 from exlink.models.prior_set import PriorSet
-from exlink.spec import Chain, Construct, Intervention, Link, Stage
-
-CHAIN = Chain(
-    stages=[Stage("engagement", "ex"), Stage("cx_quality", "cx"), Stage("revenue", "financial")],
-    links=[Link("engagement", "cx_quality"), Link("cx_quality", "revenue", lag=1)],
-    interventions=[Intervention("coaching", "engagement", lever="people")],
-)
-ITEMS = {
-    "engagement": {"loadings": [1, 0.8, 1.2], "intercepts": [0, 10, -8], "noise_sd": 2.5},
-    "cx_quality": {
-        "items": ["personalisation", "integrity", "resolution", "empathy"],
-        "loadings": [1, 0.7, 1.1, 0.9],
-        "intercepts": [0, 20, -5, 8],
-        "noise_sd": [3, 2, 3, 2.5],
-    },
-}
+from exlink.spec import Chain, Construct, Link, Stage
 
 
 @pytest.fixture(scope="module")

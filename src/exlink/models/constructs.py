@@ -25,7 +25,7 @@ from exlink._names import unknown_name_message
 from exlink.data import Panel
 from exlink.dims import STAGE
 from exlink.spec import Chain
-from exlink.surveys import pool_by_unit, response_variance
+from exlink.surveys import pooled_cells
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,10 +106,7 @@ def _sampling_variance(panel: Panel, construct: str, item: str, values: np.ndarr
     present = ~np.isnan(values)
     if survey is None:
         return np.zeros(values.shape)
-    columns = {c: panel.survey_data.sel(survey_column=c).values for c in survey.columns}
-    n = np.where(present, columns[survey.n], 0.0)
-    cells = np.where(present, response_variance(survey, values, columns), np.nan)
-    variance = pool_by_unit(cells, n)
+    n, variance = pooled_cells(survey, values, panel.survey_columns(item))
     if np.isnan(variance[present]).any():
         raise ValueError(
             f"item {item!r} of construct {construct!r} is a survey mean without the SD of its "

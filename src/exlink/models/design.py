@@ -44,7 +44,7 @@ from exlink.models.constructs import (
 from exlink.models.integration import integrated_groups
 from exlink.rollouts import rollout_variation
 from exlink.spec import Chain
-from exlink.surveys import pool_by_unit, response_variance
+from exlink.surveys import pooled_cells
 from exlink.transforms import CENTRAL_RANGE
 
 RECENT_PERIODS = 6
@@ -447,11 +447,8 @@ def survey_terms(design: ChainDesign, panel: Panel) -> dict[int, SurveyTerm]:
         survey = panel.surveys.get(name)
         if survey is None:
             continue
-        columns = {c: panel.survey_data.sel(survey_column=c).values for c in survey.columns}
         present = ~np.isnan(raw[j])
-        n = np.where(present, columns[survey.n], 0.0)
-        cells = np.where(present, response_variance(survey, raw[j], columns), np.nan)
-        variance = np.where(present, pool_by_unit(cells, n), np.nan)
+        n, variance = pooled_cells(survey, raw[j], panel.survey_columns(name))
         known = variance[present & ~np.isnan(variance)]
         if len(known):
             variance = np.maximum(variance, VARIANCE_FLOOR * float(np.median(known)))
