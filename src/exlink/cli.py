@@ -293,7 +293,9 @@ def _check(args: argparse.Namespace) -> int:
     print("\nRunning the causal checks ...", flush=True)
     fit = {"draws": args.draws, "tune": args.tune, "random_seed": args.seed}
     fit["progressbar"] = not args.quiet
-    report = check_all(model, fit=fit, sensitivity=not args.no_sensitivity)
+    report = check_all(
+        model, fit=fit, sensitivity=not args.no_sensitivity, progressbar=not args.quiet
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report.verdicts().to_csv(out / "verdicts.csv", index=False)
