@@ -7,6 +7,11 @@ For stage ``j``, unit ``u``, period ``t``, all on the stage's standardised scale
                 + sum over effects k -> j (gamma + effect_moderation * z[u]) * e[k,u,t]
     y[j,u,t] ~ Normal(mu, sigma[j])  or  StudentT(nu[j], mu, sigma[j])
 
+In a cross-section (a panel of one period) there are no unit or period
+effects. A survey stage's or a construct's true values stand in for ``y``
+where it is a link's source (:mod:`exlink.models.latent`,
+:mod:`exlink.models.item_graph`).
+
 ``a[j]`` and ``tau[j]`` are zero-sum normals with spreads ``unit_sd[j]`` and
 ``period_sd[j]``, so unit and period effects are identified apart from the
 intercept. Unit effects are centred (many periods per unit pin each one down,

@@ -126,9 +126,11 @@ def item_likelihood(
 
 def _item(design: ChainDesign, item: str, params: ItemParameters) -> tuple:
     """``(loading, intercept, noise)`` of one item; the marker's are ``(1, 0, noise)``."""
-    coords = design.coords()
-    theta = params.noise[coords[ITEM].index(item)]
-    if item not in coords[LOADED_ITEM]:
+    terms = design.constructs.values()
+    every = [name for term in terms for name in term.items]
+    loaded = [name for term in terms for name in term.items[1:]]
+    theta = params.noise[every.index(item)]
+    if item not in loaded:
         return 1.0, 0.0, theta
-    k = coords[LOADED_ITEM].index(item)
+    k = loaded.index(item)
     return params.loading[k], params.intercept[k], theta
