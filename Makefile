@@ -46,14 +46,16 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	@$(VENV)/bin/exlink demo
 
-# Headless Chromium renders the HTML report in a test. As root with apt-get (CI), install
-# it when missing; elsewhere, or if the install fails, that one test is skipped and says why.
+# Headless Chromium renders the HTML report in the tests, driven by selenium through
+# chromedriver (the budget explorer, the PDF). As root with apt-get (CI), install Debian's
+# chromium and chromium-driver when missing; elsewhere, or if the install fails, those
+# tests are skipped and say why.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing chromium (Debian) for the report rendering test"; \
-			(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
-				|| echo "chromium could not be installed: the report rendering test will be skipped"; \
+			echo "Installing chromium and chromium-driver (Debian) for the report's browser tests"; \
+			(apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+				|| echo "chromium could not be installed: the report's browser tests will be skipped"; \
 		fi; }
 
 # Sphinx with -W: a warning (a broken reference, a malformed docstring) fails the build.

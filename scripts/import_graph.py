@@ -30,6 +30,10 @@ LAYERS = {
     "plotting": 3,
     "report": 4,
     "report_tables": 4,
+    "report_decision": 4,
+    "report_explorer": 4,
+    "report_model": 4,
+    "report_pdf": 4,
     "cli": 5,
     "demo": 5,
 }

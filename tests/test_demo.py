@@ -47,9 +47,26 @@ def test_demo_prints_the_plan_and_writes_every_output(demo):
     for name in funded:
         assert name in stdout
     html = (out / "report.html").read_text()
-    for section in ("health", "data", "chain", "investments", "plan", "assumptions", "caveats"):
+    for section in ("decision", "plan", "chain", "data", "health", "checks", "caveats"):
         assert f"id='{section}'" in html
     assert html.count("data:image/png;base64,") >= 6
+    # Page one names the plan the CSV holds; the explorer and the checks are in the page.
+    decision = html[html.index("<section id='decision'>") : html.index("<section id='plan'>")]
+    assert all(name in decision for name in funded)
+    assert "id='explorer'" in html and "id='explorer-data'" in html
+
+
+def test_the_demo_runs_the_causal_checks_into_the_report(demo):
+    out, stdout = demo
+    assert "Running the causal checks" in stdout
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    assert {"event_study", "placebo_in_time", "placebo_in_space", "reverse_direction"} <= set(
+        verdicts["check"]
+    )
+    html = (out / "report.html").read_text()
+    assert "The falsification checks were not run" not in html
+    checks = html[html.index("<section id='checks'>") : html.index("<section id='assumptions'>")]
+    assert "placebo_in_time" in checks and checks.count("data:image/png;base64,") >= 4
 
 
 def test_demo_recovers_the_banks_truth(demo):

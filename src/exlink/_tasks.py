@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,20 +31,12 @@ def run_tasks(
     With ``progressbar``, a bar counts the calls done (``label``), here or
     as the cluster finishes them.
     """
-    with Progress(
-        TextColumn(f"{label}s"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        disable=not progressbar,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=len(calls))
+    with counting(label, len(calls), progressbar) as advance:
         if client is None:
             out = []
             for call in calls:
                 out.append(function(*call))
-                bar.advance(task)
+                advance()
             return out
         check_client(client)
         from dask.distributed import as_completed
@@ -54,13 +47,31 @@ def run_tasks(
             for i, call in enumerate(calls)
         ]
         for _ in as_completed(futures):
-            bar.advance(task)
+            advance()
     out = []
     for result, raised in client.gather(futures):
         for category, message in raised:
             warnings.warn(message, category, stacklevel=3)
         out.append(result)
     return out
+
+
+@contextmanager
+def counting(label: str, total: int, enabled: bool = True) -> Iterator[Callable[[], None]]:
+    """A progress bar counting ``total`` pieces of work (``label`` s); yields its advance.
+
+    The bar is drawn only when ``enabled`` and goes away when done.
+    """
+    with Progress(
+        TextColumn(f"{label}s"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
 
 
 def check_client(client: Any) -> None:

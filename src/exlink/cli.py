@@ -85,6 +85,7 @@ def _demo(args: argparse.Namespace) -> int:
         progressbar=not args.quiet,
         echo=lambda message: print(message, flush=True),
         allow_unconverged=args.allow_unconverged,
+        checks=not args.no_checks,
     )
     summary = done.run.result.summary()
     columns = ["npv_mean", "npv_p05", "npv_p95", "p_loss", "roi", "cost"]
@@ -271,7 +272,12 @@ def _report(args: argparse.Namespace) -> int:
         checks = check_all(model, fit={"progressbar": False})
         print(checks, flush=True)
     path = write_html(model, run.result, args.out, run.plan, title=args.title, checks=checks)
-    print(f"{run.plan!r}\n\nWrote {path}")
+    written = [path]
+    if args.pdf:
+        from exlink.report_pdf import write_pdf
+
+        written.append(write_pdf(path))
+    print(f"{run.plan!r}\n\nWrote {' and '.join(str(f) for f in written)}")
     return 0
 
 
@@ -350,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="exlink-demo", help="folder to write into (exlink-demo/)")
     _sampler_arguments(demo, seed=1, draws=1500)
     _allow_unconverged_argument(demo)
+    demo.add_argument(
+        "--no-checks",
+        action="store_true",
+        help="skip the causal checks (their placebos refit the model twice)",
+    )
     demo.set_defaults(run=_demo)
     fit = commands.add_parser(
         "fit",
@@ -380,14 +391,21 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="write a self-contained HTML report of a saved model and a scenario",
         description="Simulate a scenario on a saved model and write one HTML file, figures "
-        "embedded, that opens offline: model health, data, chain and effects, investments, "
-        "the recommended plan, assumptions and caveats.",
+        "embedded, that opens offline: the decision first, then the plan with a budget "
+        "explorer, the investments, the chain and its effects, the data, model health, "
+        "checks, assumptions and caveats. --pdf also prints it to a PDF.",
     )
     _scenario_arguments(report)
     report.add_argument("--out", default="report.html", help="the HTML file (report.html)")
     report.add_argument("--title", default="exlink report", help="the report's title")
     report.add_argument(
         "--checks", action="store_true", help="run the causal checks and add them to the report"
+    )
+    report.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the report to a PDF beside it (a headless Chromium; EXLINK_BROWSER "
+        "names one)",
     )
     report.set_defaults(run=_report)
     check = commands.add_parser(

@@ -13,8 +13,13 @@ and writes everything into one folder::
         cashflows.csv     expected cash flows per investment and period
         information.csv   value of information: EVPPI per investment, EVPI
         effects.csv       every link and intervention effect with its interval
+        verdicts.csv      the causal checks' verdicts (unless checks=False)
         report.html       the self-contained report
         figures/*.png     the report's figures
+
+The causal checks run at reduced refit settings (:data:`CHECK_FIT`: the
+placebos refit the bank with fewer draws; the prior sensitivity, two more
+refits, is left to ``exlink check``), so the report shows them.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from exlink.models.diagnostics import ConvergenceWarning
 from exlink.simulation.scenario import ScenarioRun, read_scenario, run_scenario, write_outputs
 
 SCENARIO_FILE = "retail_bank_scenario.yaml"
+
+CHECK_FIT = {"draws": 300, "tune": 300, "chains": 2, "progressbar": False}
+"""Sampler settings of the demo's placebo refits: enough to read a placebo's interval."""
 
 
 def demo_scenario_text() -> str:
@@ -57,6 +65,7 @@ def run_demo(
     progressbar: bool = True,
     echo=print,
     allow_unconverged: bool = False,
+    checks: bool = True,
 ) -> DemoRun:
     """Fit the retail bank, simulate its candidate investments and write the report.
 
@@ -76,6 +85,10 @@ def run_demo(
         Simulate and report even when the fit has not converged (the tables
         and the report then say so); otherwise such a fit stops the demo with
         a :class:`~exlink.ConvergenceError` after the model is saved.
+    checks
+        Run the causal checks (event study, placebos in time and space,
+        reverse direction; the placebos refit with :data:`CHECK_FIT`) and put
+        them in the report and ``verdicts.csv``.
 
     Returns
     -------
@@ -109,6 +122,22 @@ def run_demo(
         warnings.simplefilter("ignore", ConvergenceWarning)
         run = run_scenario(scenario, model, allow_unconverged=allow_unconverged)
     tables = run.tables() | {"effects": model.effects().reset_index(drop=True)}
+    report_checks = None
+    if checks:
+        from exlink.checks import check_all
+
+        echo(
+            "Running the causal checks (event study, placebos in time and space, reverse "
+            "direction; the placebos refit the model with fewer draws) ..."
+        )
+        report_checks = check_all(
+            model,
+            fit=CHECK_FIT | {"random_seed": random_seed},
+            sensitivity=False,
+            progressbar=progressbar,
+        )
+        echo(repr(report_checks).splitlines()[0])
+        tables["verdicts"] = report_checks.verdicts()
     files = [model_file, scenario_file, *write_outputs(tables, out)]
     from exlink.report import write_html
 
@@ -119,6 +148,7 @@ def run_demo(
         run.plan,
         title="exlink demo: the retail bank",
         figures=out / "figures",
+        checks=report_checks,
     )
     files += [report, *sorted((out / "figures").glob("*.png"))]
     return DemoRun(model=model, run=run, report=report, files=files)

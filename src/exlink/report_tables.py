@@ -4,7 +4,9 @@ Every cell becomes text. Money columns get thousands separators and the
 currency (``1,234,567 EUR``); probabilities and returns on investment are
 percentages (``12.5%``); an investment's elicited effect range reads ``nps +1
 to +4``; its units read ``all units``, ``12 units`` or ``region = north``;
-missing values are a dash, never ``None`` or ``nan``.
+missing values are a dash, never ``None`` or ``nan``. A table wider than
+the page is split into several that each repeat the row labels
+(:func:`split_columns`); :func:`html_table` does both.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ MONEY_COLUMNS = frozenset(
         "evppi",
         "net_money",
         "budget",
+        "budget_from",
+        "budget_below",
         "cost_upfront",
         "cost_per_period",
         "cost_fixed",
@@ -43,6 +47,9 @@ SHARE_COLUMNS = frozenset({"p_loss", "p_positive", "p_practical", "roi", "discou
 """Columns that are shares or rates, shown as percentages."""
 
 MISSING = "–"
+
+MAX_COLUMNS = 9
+"""Columns of one table, row labels included, that fit the report's page."""
 
 
 def readable(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
@@ -57,6 +64,44 @@ def readable(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
         else:
             out[column] = [cell(v) for v in values]
     return out
+
+
+def split_columns(
+    frame: pd.DataFrame, index: bool = True, max_columns: int = MAX_COLUMNS
+) -> list[pd.DataFrame]:
+    """``frame`` cut into tables of at most ``max_columns`` columns that fit a page.
+
+    Each part keeps the row labels: the index when ``index`` is true,
+    otherwise the leading columns that name a row (those up to the first
+    numeric one, at most three, such as ``kind, source, target``).
+    """
+    if max_columns < 2:
+        raise ValueError(f"max_columns must be at least 2, got {max_columns}.")
+    columns = list(frame.columns)
+    width = len(columns) + (frame.index.nlevels if index else 0)
+    if width <= max_columns:
+        return [frame]
+    keys: list = []
+    if not index:
+        for column in columns[:3]:
+            if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(
+                frame[column]
+            ):
+                break
+            keys.append(column)
+        if not keys:
+            keys = columns[:1]
+    rest = [c for c in columns if c not in keys]
+    room = max(1, max_columns - len(keys) - (frame.index.nlevels if index else 0))
+    return [frame[keys + rest[i : i + room]] for i in range(0, len(rest), room)]
+
+
+def html_table(frame: pd.DataFrame, index: bool = True, currency: str = "") -> str:
+    """``frame`` as HTML for people: :func:`readable` cells, split to fit the page."""
+    return "".join(
+        f"<div class='wide'>{readable(part, currency).to_html(index=index, border=0)}</div>"
+        for part in split_columns(frame, index=index)
+    )
 
 
 def money(value: Any, currency: str) -> str:

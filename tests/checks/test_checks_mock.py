@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 from pymc.testing import mock_sample_setup_and_teardown
 
@@ -218,3 +219,21 @@ def test_results_are_data_and_a_check_without_a_figure_is_named():
     assert not hasattr(result, "figure")
     with pytest.raises(ValueError, match="no figure is known for the 'made_up' check"):
         check_figure(result)
+
+
+def test_a_placebo_fails_only_when_clearly_of_practical_size():
+    from exlink.checks.placebo import placebo_verdict
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(4.0, 0.2, 2000)
+
+    def status(centre: float, rope: float = 0.7) -> dict:
+        fake = rng.normal(centre, 0.15, 2000)
+        return placebo_verdict("placebo_in_space", "x", "y", fake, real, 0.95, "", rope)
+
+    assert status(0.05)["status"] == "passed"
+    small = status(-0.45)  # excludes zero, reaches within the practical size
+    assert small["status"] == "passed" and "too small to matter" in small["message"]
+    assert status(-1.5)["status"] == "failed"
+    assert status(1.5)["status"] == "failed"
+    assert status(-0.45, rope=0.0)["status"] == "failed", "without a practical size, zero decides"

@@ -41,7 +41,9 @@ def test_chain_diagram_draws_every_stage_and_edge(sim, exact):
     ]
     fig = plotting.chain_diagram(sim.chain, effects)
     ax = fig.axes[0]
-    nodes = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("node:")]
+    nodes = [
+        t.get_text().replace("\n", "") for t in ax.texts if (t.get_gid() or "").startswith("node:")
+    ]
     assert sorted(nodes) == sorted([*sim.chain.stage_names, *sim.chain.intervention_names])
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert len(arrows) == len(sim.chain.links) + 3
@@ -57,6 +59,24 @@ def test_effects_forest_has_one_row_per_effect(exact):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(labels) == len(effects)
     assert "nps -> retention (lag 1)" in labels
+
+
+def test_standardised_effects_share_one_scale_in_the_forest_and_the_diagram(sim, exact):
+    effects = exact.effects(standardised=True)
+    fig = plotting.effects_forest(effects)
+    ax = fig.axes[0]
+    assert "standard deviations" in ax.get_xlabel()
+    plotted = np.concatenate([np.asarray(line.get_xdata(), float) for line in ax.get_lines()])
+    assert np.isin(np.round(effects["std_mean"].to_numpy(), 9), np.round(plotted, 9)).all()
+    diagram = plotting.chain_diagram(sim.chain, effects)
+    labels = {
+        t.get_gid(): t.get_text()
+        for t in diagram.axes[0].texts
+        if (t.get_gid() or "").startswith("label:")
+    }
+    row = effects[(effects["kind"] == "link") & (effects["target"] == "nps")].iloc[0]
+    assert labels[f"label:link:{row.source}->nps"].startswith(f"{row.std_mean:.2g}")
+    assert "standardised" in diagram.axes[0].get_title()
 
 
 def test_total_effect_line_is_the_mean(exact):

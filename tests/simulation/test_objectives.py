@@ -50,7 +50,7 @@ def test_a_role_with_several_stages_is_an_equal_weight_index(model):
     assert np.isnan(row["customer_change"])
     words = result.summary().attrs["objectives"]
     assert words["cx_change"] == (
-        "index 0.5 x csat + 0.5 x nps, each change in standard deviations of its stage"
+        "equal-weight index of csat, nps, each change in standard deviations of its stage"
     )
 
 
@@ -79,3 +79,41 @@ def test_the_user_names_the_stage_or_the_weights(model):
 def test_bad_objectives_are_refused(model, objectives, words):
     with pytest.raises((ValueError, TypeError), match=words):
         run(model, objectives=objectives)
+
+
+def test_a_fall_in_attrition_raises_the_default_staff_index():
+    chain = xl.Chain(
+        stages=[
+            xl.Stage("engagement", "ex"),
+            xl.Stage("attrition_rate", "ex"),
+            xl.Stage("revenue", "financial"),
+        ],
+        links=[
+            xl.Link("engagement", "attrition_rate"),
+            xl.Link("engagement", "revenue", lag=1),
+        ],
+        interventions=[xl.Intervention("coaching", "engagement", lever="people")],
+    )
+    sim = make_service_chain(
+        n_units=10,
+        n_periods=10,
+        seed=4,
+        chain=chain,
+        links={"engagement -> attrition_rate": -0.3, "engagement -> revenue (lag 1)": 2.0},
+        interventions={"coaching": {"effects": {"engagement": 4.0}, "ramp_rate": 0.5}},
+    )
+    model = true_posterior(sim)
+    result = run(model)
+    assert result.objectives["ex"] == {"engagement": 0.5, "attrition_rate": -0.5}
+    changes = result.stage_changes().set_index("stage")["mean"]
+    assert changes["attrition_rate"] < 0 < changes["engagement"]
+    sds = result.stage_sds
+    expected = 0.5 * changes["engagement"] / sds["engagement"]
+    expected -= 0.5 * changes["attrition_rate"] / sds["attrition_rate"]
+    assert result.summary().loc["coach", "ex_change"] == pytest.approx(expected)
+    assert expected > 0.5 * changes["engagement"] / sds["engagement"]
+    words = result.summary().attrs["objectives"]["ex_change"]
+    assert words.startswith("equal-weight index of engagement, attrition_rate (falling)")
+    # Weights the user gives are kept as given.
+    given = run(model, objectives={"ex": {"engagement": 1.0, "attrition_rate": 1.0}})
+    assert given.objectives["ex"] == {"engagement": 1.0, "attrition_rate": 1.0}

@@ -163,3 +163,68 @@ def test_stage_limits_bound_the_plans_average_change(sim, exact):
         xl.prioritise(result, budget=1.0, stage_limits={"nps": 2.0})
     with pytest.raises(ValueError, match="above the high bound"):
         xl.prioritise(result, budget=1.0, stage_limits={"nps": (2.0, 1.0)})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_budget_steps_give_the_best_plan_at_every_budget(seed):
+    result, npv, costs = random_result(seed, n_inv=6)
+    steps = xl.budget_steps(result)
+    assert steps, "some investment is affordable under the sum of all costs"
+    assert [s.cost for s in steps] == sorted((s.cost for s in steps), reverse=True)
+    # Every plan cost is a budget where the best plan may change: check them all, and
+    # budgets between them.
+    subset_costs = sorted(
+        {
+            float(costs[list(c)].sum())
+            for size in range(1, len(costs) + 1)
+            for c in itertools.combinations(range(len(costs)), size)
+        }
+    )
+    budgets = subset_costs + [(a + b) / 2 for a, b in itertools.pairwise(subset_costs)]
+    for budget in budgets:
+        step = next((s for s in steps if s.cost <= budget + 1e-9), None)
+        best, _ = brute_force(npv, costs, budget, np.mean)
+        shown = 0.0 if step is None else step.expected_npv
+        assert shown == pytest.approx(max(best, 0.0), abs=1e-6), budget
+        if step is not None:
+            assert step.cost <= budget + 1e-9 <= step.budget + 1e-6 or step is steps[0]
+
+
+def test_budget_steps_agree_with_prioritise_and_respect_constraints():
+    result, _npv, costs = random_result(11, n_inv=5)
+    steps = xl.budget_steps(result, "cvar", alpha=0.1, must_fund=[result.names[0]])
+    assert all(result.names[0] in s.selected for s in steps)
+    for step in steps:
+        again = xl.prioritise(result, step.budget, "cvar", alpha=0.1, must_fund=[result.names[0]])
+        assert again.selected == step.selected
+    assert steps[-1].cost >= costs[0] - 1e-9
+    assert xl.budget_steps(result, max_budget=costs.min() / 2) == []
+    with pytest.raises(ValueError, match="unknown objective"):
+        xl.budget_steps(result, "profit")
+
+
+def test_a_plans_summary_is_its_joint_simulation(exact):
+    finance = xl.Finance(horizon=12, discount_rate=0.01)
+    investments = [
+        xl.Investment("a", intervention="coaching", units=["U003", "U006"], cost_upfront=0.5),
+        xl.Investment("b", intervention="coaching", units=["U006", "U012"], cost_upfront=0.5),
+        xl.Investment("c", intervention="complaint_redesign", units=["U001"], cost_fixed=1.0),
+    ]
+    result = xl.simulate(exact, investments, finance, random_seed=3)
+    summary = result.summary()
+    alone = result.portfolio_summary(["c"])
+    for column in ("npv_mean", "npv_p05", "npv_p95", "p_loss", "cost", "payback"):
+        assert alone[column] == pytest.approx(summary.loc["c", column], nan_ok=True), column
+    joint = result.portfolio_summary(["a", "b"])
+    draws = result.portfolio_npv(["a", "b"]).values
+    assert joint["npv_mean"] == pytest.approx(draws.mean())
+    assert joint["npv_p05"] == pytest.approx(np.quantile(draws, 0.05))
+    assert joint["p_loss"] == pytest.approx((draws < 0).mean())
+    assert joint["cost"] == pytest.approx(result.portfolio_cost(["a", "b"]))
+    # The objectives are panel-average changes of the role's stage.
+    changes = result.portfolio_average_changes(["a", "b"])
+    assert joint["ex_change"] == pytest.approx(changes["engagement"])
+    assert joint["cx_change"] == pytest.approx(changes["nps"])
+    assert joint.attrs["baseline"] == "status quo"
+    nothing = result.portfolio_summary([])
+    assert nothing["npv_mean"] == 0 and np.isnan(nothing["payback"])

@@ -447,3 +447,13 @@ def test_stage_changes_report_every_stage_in_its_own_units(sim, exact):
     assert table.set_index("stage").loc["nps", "role"] == "cx"
     assert (table["p05"] <= table["mean"] + 1e-9).all()
     assert (table["mean"] <= table["p95"] + 1e-9).all()
+
+
+def test_a_progress_bar_changes_nothing_in_the_result(exact):
+    investments = [
+        xl.Investment("a", intervention="coaching", units=["U003"], cost_upfront=1.0),
+        xl.Investment("b", intervention="complaint_redesign", units=["U001"], cost_fixed=1.0),
+    ]
+    quiet = xl.simulate(exact, investments, xl.Finance(horizon=6), random_seed=4)
+    shown = xl.simulate(exact, investments, xl.Finance(horizon=6), random_seed=4, progressbar=True)
+    np.testing.assert_array_equal(quiet.npv().values, shown.npv().values)

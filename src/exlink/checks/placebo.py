@@ -14,6 +14,15 @@ Both refit only the part of the chain the intervention acts on
 (:func:`~exlink.checks.refit.subchain`), with the placebo's effect given its
 own wide prior (one standard deviation of the target) outside the lever's
 pool, so that the real effects cannot pull it.
+
+A placebo fails when its effect is clearly of practical size: its interval
+lies wholly outside the region of practical equivalence of the real effect
+(``effects()``'s ``rope``, by default a tenth of the target's standard
+deviation). A placebo whose interval holds zero passes; so does one that
+excludes zero but reaches into that region: the non-causal change it shows is
+too small to matter beside the effect (the message gives its size). Judged on
+zero alone, the many subjects of a large chain would fail by chance or by a
+leak of a few percent of the real effect, on data with no threat at all.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from exlink.checks.result import (
     verdict_row,
 )
 from exlink.dims import GAMMA
+from exlink.models.summaries import practical_sizes
 from exlink.priors import Prior
 from exlink.rollouts import borrowed_rollout as space_rollout
 from exlink.rollouts import early_rollout as time_rollout
@@ -153,11 +163,15 @@ def _placebo_check(
     if placebos:
         fitted, note = _fit_placebos(model, chain, placebos, fit)
         gamma = fitted.idata.posterior[GAMMA]
+        sizes = practical_sizes(chain, design)
         for name in placebos:
             for target in chain.intervention(name).targets:
+                label = f"{name} -> {target}"
                 fake = gamma.sel(effect=f"{name}_placebo -> {target}").values.ravel()
-                real = gamma.sel(effect=f"{name} -> {target}").values.ravel()
-                rows.append(_row(check, name, target, fake, real, level, note))
+                real = gamma.sel(effect=label).values.ravel()
+                rows.append(
+                    placebo_verdict(check, name, target, fake, real, level, note, sizes[label])
+                )
     for name, why in skipped.items():
         for target in chain.intervention(name).targets:
             rows.append(verdict_row(f"{name} -> {target}", NOT_RUN, f"not run: {why}."))
@@ -182,7 +196,7 @@ def _fit_placebos(
     return refit(model, extended, panel, priors, fit_settings(model, fit))
 
 
-def _row(
+def placebo_verdict(
     check: str,
     name: str,
     target: str,
@@ -190,7 +204,14 @@ def _row(
     real: np.ndarray,
     level: float,
     note: str,
+    rope: float = 0.0,
 ) -> dict:
+    """The verdict row of one placebo effect, from its draws and the real effect's.
+
+    Passed when the placebo's ``level`` interval holds zero or reaches within
+    ``±rope`` (the real effect's practical size, in the target's units);
+    failed when the whole interval is beyond it.
+    """
     tail = (1 - level) / 2
     lower, upper = np.quantile(fake, [tail, 1 - tail])
     estimate, effect = float(fake.mean()), float(real.mean())
@@ -199,6 +220,12 @@ def _row(
     if lower <= 0 <= upper:
         status = PASSED
         message = f"placebo effect {interval} holds zero (real effect {effect:.3g})"
+    elif -rope <= lower <= rope or -rope <= upper <= rope:
+        status = PASSED
+        message = (
+            f"placebo effect {interval} excludes zero but reaches within the practical size "
+            f"±{rope:.3g} ({share:.0%} of the real effect {effect:.3g}): too small to matter"
+        )
     elif check == "placebo_in_time":
         status = FAILED
         message = (

@@ -32,7 +32,7 @@ from exlink.models.identification import draw_priors
 from exlink.models.measurement import Measurement, measurement_table
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import reliability_table
-from exlink.models.sampling import exact_arithmetic, run_sampler
+from exlink.models.sampling import exact_arithmetic, quiet_forward_sampling, run_sampler
 from exlink.priors import Prior
 from exlink.spec import Chain
 
@@ -445,7 +445,7 @@ class ChainModel:
 
                 stacked = pt.stack([mu[n] for n in self.chain.stage_names])
                 pm.Deterministic("mu", stacked, dims=(STAGE, UNIT, PERIOD))
-            with _quiet_potentials():
+            with _quiet_potentials(), quiet_forward_sampling():
                 out = pm.sample_posterior_predictive(
                     posterior, var_names=["mu"], progressbar=False
                 )["posterior_predictive"]["mu"]

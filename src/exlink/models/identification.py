@@ -21,7 +21,6 @@ sampler, identification about the data. Three signs are looked for:
 
 from __future__ import annotations
 
-import logging
 import warnings
 
 import numpy as np
@@ -33,7 +32,7 @@ from exlink.dims import SAMPLE_DIMS
 from exlink.models.design import ChainDesign
 from exlink.models.fixed_effects import shifted
 from exlink.models.reliability import reliability_table, reliability_warnings
-from exlink.models.sampling import exact_arithmetic
+from exlink.models.sampling import exact_arithmetic, quiet_forward_sampling
 from exlink.rollouts import rollout_variation
 
 MIN_CONTRACTION = 0.1
@@ -51,17 +50,11 @@ def draw_priors(model: pm.Model, random_seed: int | None, draws: int = 2000) -> 
     names = [n for n in PRIOR_PARAMETERS if n in model.named_vars]
     if not names:
         return None
-    forward_log = logging.getLogger("pymc.sampling.forward")
-    level = forward_log.level
-    forward_log.setLevel(logging.WARNING)  # no "Sampling: [...]" line after the fit's own
-    try:
-        with warnings.catch_warnings(), exact_arithmetic():
-            warnings.filterwarnings("ignore", message="The effect of Potentials")
-            prior = pm.sample_prior_predictive(
-                draws=draws, model=model, var_names=names, random_seed=random_seed
-            )
-    finally:
-        forward_log.setLevel(level)
+    with warnings.catch_warnings(), exact_arithmetic(), quiet_forward_sampling():
+        warnings.filterwarnings("ignore", message="The effect of Potentials")
+        prior = pm.sample_prior_predictive(
+            draws=draws, model=model, var_names=names, random_seed=random_seed
+        )
     return prior["prior"].to_dataset()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 from collections.abc import Iterator
 
 import pymc as pm
@@ -45,6 +46,18 @@ def resolve_sampler(sampler: str) -> str:
             f"{_INSTALL[sampler]}, or use sampler='auto'."
         )
     return sampler
+
+
+@contextlib.contextmanager
+def quiet_forward_sampling() -> Iterator[None]:
+    """Hide PyMC's ``Sampling: [...]`` line of predictive sampling done on the user's behalf."""
+    forward_log = logging.getLogger("pymc.sampling.forward")
+    level = forward_log.level
+    forward_log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        forward_log.setLevel(level)
 
 
 @contextlib.contextmanager

@@ -10,8 +10,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from exlink.checks.result import CheckReport, CheckResult
+from exlink.plotting.palette import BLUE, GREY, VERMILLION
 
-FAILED_COLOUR, PASSED_COLOUR, OTHER_COLOUR = "#C44E52", "#4C72B0", "#8C8C8C"
+FAILED_COLOUR, PASSED_COLOUR, OTHER_COLOUR = VERMILLION, BLUE, GREY
 
 
 def placebo_figure(result: Any) -> Figure:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
+from exlink.plotting.palette import BLUE, GREEN, ORANGE, PURPLE, TEXT_ON, VERMILLION
 from exlink.spec import ROLES, Chain
 
-ROLE_COLOURS = {"ex": "#4C72B0", "cx": "#55A868", "customer": "#C44E52", "financial": "#8172B2"}
-INTERVENTION_COLOUR = "#DD8452"
+ROLE_COLOURS = {"ex": BLUE, "cx": GREEN, "customer": VERMILLION, "financial": PURPLE}
+INTERVENTION_COLOUR = ORANGE
+MAX_WIDTH = 12.0
+"""Inches: the diagram fits a page at about 90 dpi without being scaled down."""
 
 
 def chain_diagram(chain: Chain, effects: pd.DataFrame | None = None) -> Figure:
@@ -26,7 +31,10 @@ def chain_diagram(chain: Chain, effects: pd.DataFrame | None = None) -> Figure:
         interval (the mean alone on chains of more than 12 edges; the forest
         plot has the intervals), and those that are not clearly of practical
         size (``verdict`` ``"break"`` or ``"unclear"``; without a verdict,
-        an interval covering zero) are drawn dashed and grey.
+        an interval covering zero) are drawn dashed and grey. With the
+        standardised columns (``effects(standardised=True)``) the labels are
+        standardised effects, comparable across edges: SDs of the target per
+        SD of the source for a link, SDs of the target for an intervention.
 
     Returns
     -------
@@ -42,27 +50,37 @@ def chain_diagram(chain: Chain, effects: pd.DataFrame | None = None) -> Figure:
         for i, name in enumerate(names):
             position[name] = (x * 3.0, -(i - (len(names) - 1) / 2) * 1.4)
     height = max(len(c) for _, c in kept)
-    fig, ax = plt.subplots(figsize=(3.2 * len(kept) + 1, 1.1 * height + 2))
+    fig, ax = plt.subplots(figsize=(min(2.6 * len(kept) + 1, MAX_WIDTH), 1.2 * height + 2))
     lookup = _effect_lookup(effects)
+    standardised = effects is not None and "std_mean" in effects.columns
     for header_x, (header, _) in enumerate(kept):
-        ax.text(header_x * 3.0, 0.8 * height + 0.3, header.upper(), ha="center", fontweight="bold")
+        ax.text(
+            header_x * 3.0,
+            0.8 * height + 0.3,
+            header.upper(),
+            ha="center",
+            fontweight="bold",
+            fontsize=11,
+        )
     for name, (x, y) in position.items():
         role = chain.stage(name).role if name in chain.stage_names else None
         colour = ROLE_COLOURS.get(role, INTERVENTION_COLOUR)
         ax.text(
             x,
             y,
-            name,
+            _wrapped(name),
             ha="center",
             va="center",
-            color="white",
-            fontsize=9,
+            color=TEXT_ON[colour],
+            fontsize=11,
             gid=f"node:{name}",
             bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "none"},
         )
     edges = [(lk.source, lk.target, lk.lag, "link") for lk in chain.links]
     edges += [(k.name, t, 0, "intervention") for k in chain.interventions for t in k.targets]
     crowded = len(edges) > 12
+    fan_out = Counter(source for source, *_ in edges)
+    fan_in = Counter(target for _, target, *_ in edges)
     for source, target, lag, kind in edges:
         row = lookup.get((kind, source, target, lag))
         broken = bool(row is not None and _possible_break(row))
@@ -96,27 +114,58 @@ def chain_diagram(chain: Chain, effects: pd.DataFrame | None = None) -> Figure:
         ax.add_patch(arrow)
         label = f"lag {lag}" if lag else ""
         if row is not None:
-            interval = "" if crowded else f" [{row['lower']:.2g}, {row['upper']:.2g}]"
-            label = f"{row['mean']:.2g}{interval}" + (f" lag {lag}" if lag else "")
+            prefix = "std_" if standardised and pd.notna(row.get("std_mean")) else ""
+            interval = (
+                "" if crowded else f" [{row[prefix + 'lower']:.2g}, {row[prefix + 'upper']:.2g}]"
+            )
+            label = f"{row[prefix + 'mean']:.2g}{interval}" + (f" lag {lag}" if lag else "")
         if label:
-            share = 0.5 if not crowded else 0.3
+            # Labels spread where the edges spread: near the target of a fan out of
+            # one source, near the source of a fan into one target.
+            share = 0.5
+            if crowded:
+                share = 0.7 if fan_out[source] > fan_in[target] else 0.3
             mid = (start[0] + share * (end[0] - start[0]), start[1] + share * (end[1] - start[1]))
+            if source == target:
+                mid = (start[0], start[1] + 0.55)  # above the node, over its loop
             ax.text(
                 mid[0],
-                mid[1] + 0.12,
+                mid[1],
                 label,
                 ha="center",
-                fontsize=6 if crowded else 7,
-                color="#555555",
+                va="center",
+                fontsize=9 if crowded else 10,
+                color="#222222",
                 gid=f"label:{kind}:{source}->{target}",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+                zorder=3,
             )
     ax.set_xlim(-1.5, 3.0 * (len(kept) - 1) + 1.5)
     ax.set_ylim(-0.8 * height - 0.5, 0.8 * height + 0.8)
     ax.axis("off")
-    title = "The chain" + (" (dashed: interval covers zero)" if effects is not None else "")
-    ax.set_title(title)
+    title = "The chain"
+    if effects is not None:
+        title += " (dashed: no effect of practical size shown)"
+    if standardised:
+        title += "\nedge labels: standardised effects (target SDs per source SD)"
+    ax.set_title(title, fontsize=12)
     fig.tight_layout()
     return fig
+
+
+def _wrapped(name: str, width: int = 12) -> str:
+    """A long stage name broken at its underscores, so nodes stay narrow."""
+    if len(name) <= width or "_" not in name:
+        return name
+    lines, line = [], ""
+    for part in name.split("_"):
+        candidate = f"{line}_{part}" if line else part
+        if line and len(candidate) > width:
+            lines.append(line + "_")
+            line = part
+        else:
+            line = candidate
+    return "\n".join([*lines, line])
 
 
 def _effect_lookup(effects: pd.DataFrame | None) -> dict:

@@ -18,10 +18,16 @@ from exlink.dims import (
     UNIT,
     stack_samples,
 )
+from exlink.plotting.palette import BLUE, GREEN, ORANGE, PURPLE
 
 
 def effects_forest(effects: pd.DataFrame) -> Figure:
     """Every effect with its interval, one row each, grouped by kind.
+
+    With the standardised columns (``effects(standardised=True)``) every
+    effect is drawn on one comparable scale: a link in standard deviations of
+    its target per standard deviation of its source, an intervention in
+    standard deviations of its target. Otherwise each is in its own units.
 
     Parameters
     ----------
@@ -29,33 +35,45 @@ def effects_forest(effects: pd.DataFrame) -> Figure:
         :meth:`~exlink.models.chain.ChainModel.effects` output.
     """
     rows = effects.reset_index(drop=True)
+    standardised = "std_mean" in rows.columns and rows["std_mean"].notna().any()
+    if standardised:
+        rows = rows[rows["std_mean"].notna()].reset_index(drop=True)
+    mean, lower, upper = (
+        ("std_mean", "std_lower", "std_upper") if standardised else ("mean", "lower", "upper")
+    )
     labels = [
         f"{r.source} -> {r.target}" + (f" (lag {r.lag})" if r.lag else "")
         for r in rows.itertuples()
     ]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(rows) + 1.6))
     y = np.arange(len(rows))[::-1]
-    colours = {"link": "#4C72B0", "intervention": "#DD8452", "moderation": "#8172B2"}
+    colours = {"link": BLUE, "intervention": ORANGE, "moderation": PURPLE}
+    markers = {"link": "o", "intervention": "s", "moderation": "D"}
     for kind, colour in colours.items():
         pick = (rows["kind"] == kind).to_numpy()
         if pick.any():
             ax.errorbar(
-                rows.loc[pick, "mean"],
+                rows.loc[pick, mean],
                 y[pick],
                 xerr=[
-                    rows.loc[pick, "mean"] - rows.loc[pick, "lower"],
-                    rows.loc[pick, "upper"] - rows.loc[pick, "mean"],
+                    rows.loc[pick, mean] - rows.loc[pick, lower],
+                    rows.loc[pick, upper] - rows.loc[pick, mean],
                 ],
-                fmt="o",
+                fmt=markers[kind],
                 color=colour,
                 label=kind,
                 capsize=3,
             )
     ax.axvline(0.0, color="#999999", lw=1, ls="--")
-    ax.set_yticks(y, labels)
-    ax.set_xlabel("effect, in the target's units per unit of the source (full exposure)")
-    ax.set_title("Effects with their intervals")
-    ax.legend(loc="best", fontsize=8)
+    ax.set_yticks(y, labels, fontsize=10)
+    ax.set_xlabel(
+        "standardised effect: standard deviations of the target per standard deviation of "
+        "the source (interventions: of the target)"
+        if standardised
+        else "effect, in the target's units per unit of the source (full exposure)"
+    )
+    ax.set_title("Effects with their 90% intervals")
+    ax.legend(loc="best", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -82,10 +100,8 @@ def total_effect(
     low, high = np.quantile(stacked, [(1 - hdi_prob) / 2, (1 + hdi_prob) / 2], axis=0)
     horizon = effects[HORIZON].values
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.fill_between(
-        horizon, low, high, alpha=0.3, color="#4C72B0", label=f"{hdi_prob:.0%} interval"
-    )
-    ax.plot(horizon, stacked.mean(axis=0), color="#4C72B0", lw=2, label="mean")
+    ax.fill_between(horizon, low, high, alpha=0.3, color=BLUE, label=f"{hdi_prob:.0%} interval")
+    ax.plot(horizon, stacked.mean(axis=0), color=BLUE, lw=2, label="mean")
     ax.axhline(0.0, color="#999999", lw=1, ls="--")
     ax.set_xlabel("periods since the rollout started")
     ax.set_ylabel(f"change in {stage}")
@@ -123,7 +139,7 @@ def predictive_check(
     for ax, (title, sim, obs) in zip(axes, series, strict=True):
         stacked = stack_samples(sim).transpose(..., PERIOD).values
         low, high = np.nanquantile(stacked, [0.05, 0.95], axis=0)
-        ax.fill_between(periods, low, high, color="#55A868", alpha=0.3, label="replicated 90%")
+        ax.fill_between(periods, low, high, color=GREEN, alpha=0.3, label="replicated 90%")
         ax.plot(periods, obs.values, "k.-", lw=1, label="observed")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("period")

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from exlink._names import unknown_name_message
 from exlink.dims import HORIZON, INVESTMENT, SAMPLE
+from exlink.plotting.palette import BLUE, GREEN, VERMILLION
 from exlink.simulation.roi import RoiResult
 
 
@@ -39,7 +40,7 @@ def npv_ranking(result: RoiResult) -> Figure:
         xerr=[summary["npv_mean"] - summary["npv_p05"], summary["npv_p95"] - summary["npv_mean"]],
         fmt="o",
         capsize=4,
-        color="#4C72B0",
+        color=BLUE,
     )
     ax.axvline(0.0, color="#999999", lw=1, ls="--")
     ax.set_yticks(y, summary.index)
@@ -62,9 +63,9 @@ def cashflow_fan(result: RoiResult, investment: str) -> Figure:
     for low, high, alpha in ((0.05, 0.95, 0.2), (0.25, 0.75, 0.35)):
         band = np.quantile(cumulative, [low, high], axis=0)
         ax.fill_between(
-            horizon, band[0], band[1], color="#4C72B0", alpha=alpha, label=f"{high - low:.0%} band"
+            horizon, band[0], band[1], color=BLUE, alpha=alpha, label=f"{high - low:.0%} band"
         )
-    ax.plot(horizon, np.median(cumulative, axis=0), color="#4C72B0", lw=2, label="median")
+    ax.plot(horizon, np.median(cumulative, axis=0), color=BLUE, lw=2, label="median")
     ax.axhline(0.0, color="#333333", lw=1, ls="--")
     ax.set_xlabel("period")
     ax.set_ylabel(f"cumulative discounted net cash flow ({result.finance.currency})")
@@ -83,11 +84,11 @@ def frontier(table: pd.DataFrame) -> Figure:
         :func:`~exlink.simulation.portfolio.efficient_frontier` output.
     """
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(table["budget"], table["expected_npv"], "o-", color="#4C72B0", label="expected NPV")
+    ax.plot(table["budget"], table["expected_npv"], "o-", color=BLUE, label="expected NPV")
     ax.set_xlabel("budget")
     ax.set_ylabel("expected NPV of the best plan")
     risk = ax.twinx()
-    risk.plot(table["budget"], table["p_loss"], "s--", color="#C44E52", label="P(loss)")
+    risk.plot(table["budget"], table["p_loss"], "s--", color=VERMILLION, label="P(loss)")
     risk.set_ylabel("probability of losing money")
     risk.set_ylim(0, 1)
     ax.set_title("Efficient frontier: value and risk against budget")
@@ -111,8 +112,8 @@ def tornado(sensitivity: pd.DataFrame, investment: str = "") -> Figure:
     base = float(rows["npv_base"].iloc[0])
     fig, ax = plt.subplots(figsize=(7, 0.6 * len(rows) + 1.5))
     y = np.arange(len(rows))
-    ax.barh(y, rows["npv_low"] - base, left=base, color="#C44E52", label="low value")
-    ax.barh(y, rows["npv_high"] - base, left=base, color="#55A868", label="high value")
+    ax.barh(y, rows["npv_low"] - base, left=base, color=VERMILLION, label="low value")
+    ax.barh(y, rows["npv_high"] - base, left=base, color=GREEN, label="high value")
     ax.axvline(base, color="#333333", lw=1)
     ax.set_yticks(y, [f"{r.assumption} ({r.low} / {r.high})" for r in rows.itertuples()])
     ax.set_xlabel("expected NPV")

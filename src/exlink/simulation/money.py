@@ -49,6 +49,8 @@ class MoneySetup:
         self.revenue = find(finance.revenue_stage, "financial", "revenue", "revenue_stage")
         self.cost = find(finance.cost_stage, "financial", "cost", "cost_stage")
         self.attrition = find(finance.attrition_stage, None, "attrition", "attrition_stage")
+        self.lower_is_better = {names[i] for i in (self.cost, self.attrition) if i is not None}
+        """Stages whose fall is a gain: the cost-to-serve and attrition stages."""
         if self.revenue is None and self.cost is None and self.attrition is None:
             raise ValueError(
                 "Finance: the chain has no revenue, cost or attrition stage to turn into money; "

@@ -10,14 +10,15 @@ role's stages:
 - several stages: the weighted index ``sum_s w_s * change_s / sd_s``, each
   change in standard deviations of its stage over the panel (so stages on
   different scales can be added), weights as given; by default every stage of
-  the role with weight ``1 / m``.
+  the role with weight ``1 / m``, and ``-1 / m`` for the attrition stage (a
+  fall in attrition is a gain for staff).
 
 The definitions travel with the table (``summary().attrs["objectives"]``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 
@@ -29,7 +30,9 @@ OBJECTIVE_ROLES = ("cx", "customer", "ex")
 
 
 def objective_weights(
-    chain: Chain, given: Mapping[str, str | Mapping[str, float]] | None = None
+    chain: Chain,
+    given: Mapping[str, str | Mapping[str, float]] | None = None,
+    lower_is_better: Collection[str] = (),
 ) -> dict[str, dict[str, float]]:
     """Role -> stage -> weight of each objective, checked against the chain.
 
@@ -40,6 +43,9 @@ def objective_weights(
     given
         Role -> a stage name, or a mapping of stage -> weight. Roles left out
         weigh their stages equally.
+    lower_is_better
+        Stages whose fall is a gain (the attrition stage): in a role left to
+        the default, they weigh ``-1 / m``, so the index rises when they fall.
     """
     given = dict(given or {})
     for role in given:
@@ -52,7 +58,9 @@ def objective_weights(
         choice = given.get(role)
         if choice is None:
             if own:
-                out[role] = dict.fromkeys(own, 1.0 / len(own))
+                out[role] = {
+                    stage: (-1.0 if stage in lower_is_better else 1.0) / len(own) for stage in own
+                }
             continue
         weights = {choice: 1.0} if isinstance(choice, str) else dict(choice)
         if not weights:
@@ -86,5 +94,8 @@ def describe_objective(weights: Mapping[str, float], units: Mapping[str, str] | 
         scale = "" if np.isclose(weight, 1.0) else f"{weight:g} x "
         unit = f" ({units[stage]})" if units.get(stage) else ""
         return f"{scale}change of {stage}{unit}"
-    terms = " + ".join(f"{w:g} x {s}" for s, w in weights.items())
-    return f"index {terms}, each change in standard deviations of its stage"
+    if len({abs(w) for w in weights.values()}) == 1:
+        names = ", ".join(s + (" (falling)" if w < 0 else "") for s, w in weights.items())
+        return f"equal-weight index of {names}, each change in standard deviations of its stage"
+    terms = " ".join(f"{'-' if w < 0 else '+'} {abs(w):g} x {s}" for s, w in weights.items())
+    return f"index {terms.removeprefix('+ ')}, each change in standard deviations of its stage"

@@ -26,7 +26,7 @@ investments together.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -82,6 +82,11 @@ class Plan:
     model_converged
         False when the simulation behind the plan was allowed on a model that
         had not converged: the plan should not drive decisions.
+    constraints
+        The other arguments the plan was chosen under (``alpha``,
+        ``max_loss_probability``, ``must_fund``, ``stage_limits``), so the
+        same choice can be repeated at other budgets
+        (``budget_steps(result, plan.objective, **plan.constraints)``).
     """
 
     selected: list[str]
@@ -95,6 +100,7 @@ class Plan:
     model_converged: bool = True
     separate_npv: float | None = None
     exact: bool = True
+    constraints: dict = field(default_factory=dict)
 
     @property
     def interacting(self) -> bool:
@@ -166,31 +172,14 @@ def prioritise(
     -------
     Plan
     """
-    values, costs, names = _problem(result)
-    limits = stage_limits_of(result, stage_limits)
-    budget, alpha, max_loss_probability, must_fund = checked_arguments(
-        budget,
-        costs,
-        names,
-        objective,
-        alpha,
-        max_loss_probability,
-        must_fund,
+    return _Chooser(
         result,
-    )
-    groups = exclusive_groups(result)
-    problem = plan_values(result, [stage for stage, *_ in limits], groups)
-    x = solve(
-        problem,
-        groups,
-        budget,
         objective,
-        alpha,
-        max_loss_probability,
-        [names.index(n) for n in must_fund],
-        limits,
-    )[: len(names)]
-    return _plan(values, costs, names, x, budget, objective, alpha, result, problem.exact)
+        alpha=alpha,
+        max_loss_probability=max_loss_probability,
+        must_fund=must_fund,
+        stage_limits=stage_limits,
+    ).plan(budget)
 
 
 def efficient_frontier(
@@ -207,6 +196,7 @@ def efficient_frontier(
         ``selected`` (names joined by ``+``), ``model_converged``.
     """
     cheapest = float(result.total_cost().min())
+    chooser = _Chooser(result, objective, **kwargs)
     rows = []
     for budget in budgets:
         budget = as_number(budget, "budget")
@@ -222,7 +212,7 @@ def efficient_frontier(
                 }
             )
             continue
-        plan = prioritise(result, budget, objective, **kwargs)
+        plan = chooser.plan(budget)
         rows.append(
             {
                 "budget": budget,
@@ -236,7 +226,144 @@ def efficient_frontier(
     return pd.DataFrame(rows).assign(model_converged=result.model_converged)
 
 
+def budget_steps(
+    result: RoiResult,
+    objective: str = "expected_npv",
+    *,
+    max_budget: float | None = None,
+    **kwargs,
+) -> list[Plan]:
+    """The best plan at every budget, as the steps at which it changes.
+
+    The best plan is a step function of the budget: it changes only where the
+    budget crosses the cost of a plan. Starting from ``max_budget``, each step
+    is the plan :func:`prioritise` chooses there; that plan stays the best
+    down to its own cost (it remains affordable and nothing better becomes
+    affordable as the budget falls), and the next step is the best plan
+    costing less. So the best plan at any budget ``b <= max_budget`` is the
+    first step whose cost is at most ``b``: no grid, and no budget missed.
+
+    Parameters
+    ----------
+    result
+        Simulated investments.
+    objective
+        ``"expected_npv"`` or ``"cvar"``.
+    max_budget
+        The largest budget; by default the sum of every investment's cost,
+        which affords any plan.
+    **kwargs
+        ``alpha``, ``max_loss_probability``, ``must_fund`` and
+        ``stage_limits``, as for :func:`prioritise`.
+
+    Returns
+    -------
+    list of Plan
+        Most expensive first, each with ``budget`` set to the largest budget
+        at which it is the best plan: each is the best for budgets from its
+        ``cost`` up to its ``budget``. Below the last step's cost nothing can
+        be funded (or nothing the constraints allow); the list is empty when
+        ``max_budget`` is below the cheapest investment.
+    """
+    chooser = _Chooser(result, objective, **kwargs)
+    if max_budget is None:
+        budget = float(result.total_cost().sum())
+    else:
+        budget = as_number(max_budget, "max_budget")
+    steps: list[Plan] = []
+    while budget >= chooser.cheapest:
+        try:
+            plan = chooser.plan(budget)
+        except ValueError:
+            if not steps:
+                raise
+            break  # nothing cheaper satisfies the constraints
+        steps.append(plan)
+        if not plan.selected:
+            break
+        budget = plan.cost - max(_COST_RESOLUTION, _COST_RESOLUTION * abs(plan.cost))
+    return steps
+
+
 # -- internals -----------------------------------------------------------------------------
+
+_COST_RESOLUTION = 1e-6
+"""Plans whose costs differ by less than this (absolute, and relative) are one budget step."""
+
+
+class _Chooser:
+    """Chooses the best plan at any budget for one result and one set of constraints.
+
+    The programme's columns (:func:`~exlink.simulation.plan_values.plan_values`,
+    which simulates interacting investments together) are built once and
+    shared by every budget asked.
+    """
+
+    def __init__(
+        self,
+        result: RoiResult,
+        objective: str = "expected_npv",
+        *,
+        alpha: float = 0.05,
+        max_loss_probability: float | None = None,
+        must_fund: Sequence[str] = (),
+        stage_limits: Mapping[str, tuple[float | None, float | None]] | None = None,
+    ) -> None:
+        self.result = result
+        self.values, self.costs, self.names = _problem(result)
+        self.cheapest = float(self.costs.min())
+        self.limits = stage_limits_of(result, stage_limits)
+        self.objective = objective
+        self.arguments = (alpha, max_loss_probability, must_fund)
+        self.constraints = {
+            "alpha": alpha,
+            "max_loss_probability": max_loss_probability,
+            "must_fund": must_fund,
+            "stage_limits": stage_limits,
+        }
+        # Checked once here, so a bad argument fails before any simulation.
+        checked_arguments(
+            max(self.costs.sum(), self.cheapest),
+            self.costs,
+            self.names,
+            objective,
+            alpha,
+            max_loss_probability,
+            must_fund,
+        )
+        self.groups = exclusive_groups(result)
+        self._problem = None
+
+    def plan(self, budget: float) -> Plan:
+        budget, alpha, max_loss_probability, must_fund = checked_arguments(
+            budget, self.costs, self.names, self.objective, *self.arguments, self.result
+        )
+        if self._problem is None:
+            self._problem = plan_values(
+                self.result, [stage for stage, *_ in self.limits], self.groups
+            )
+        x = solve(
+            self._problem,
+            self.groups,
+            budget,
+            self.objective,
+            alpha,
+            max_loss_probability,
+            [self.names.index(n) for n in must_fund],
+            self.limits,
+        )[: len(self.names)]
+        return _plan(
+            self.values,
+            self.costs,
+            self.names,
+            x,
+            budget,
+            self.objective,
+            alpha,
+            self.result,
+            self._problem.exact,
+            self.constraints,
+        )
 
 
 def _problem(result: RoiResult) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -247,7 +374,16 @@ def _problem(result: RoiResult) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def _plan(
-    values, costs, names, x, budget, objective, alpha, result: RoiResult, exact: bool = True
+    values,
+    costs,
+    names,
+    x,
+    budget,
+    objective,
+    alpha,
+    result: RoiResult,
+    exact: bool = True,
+    constraints: dict | None = None,
 ) -> Plan:
     """The plan of the selection ``x``, its value checked by simulating it jointly."""
     converged = result.model_converged
@@ -278,4 +414,5 @@ def _plan(
         model_converged=converged,
         separate_npv=float(separate.mean()),
         exact=exact,
+        constraints=dict(constraints or {}),
     )

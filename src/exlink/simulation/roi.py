@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from exlink._names import unknown_name_message
+from exlink._tasks import counting
 from exlink.dims import HORIZON, INVESTMENT, SAMPLE, STAGE, UNIT
 from exlink.models.design import recent_level
 from exlink.models.diagnostics import require_convergence
@@ -47,6 +48,7 @@ def simulate(
     random_seed: int | None = None,
     allow_unconverged: bool = False,
     objectives: Mapping[str, str | Mapping[str, float]] | None = None,
+    progressbar: bool = False,
 ) -> RoiResult:
     """Simulate the return of candidate investments through a fitted chain model.
 
@@ -73,6 +75,8 @@ def simulate(
         several stages (``{"ex": {"engagement": 0.5, "enablement": 0.5}}``).
         Roles left out weigh all their stages equally; see
         :mod:`exlink.simulation.objectives`.
+    progressbar
+        Count the investments as they are simulated.
 
     Returns
     -------
@@ -91,7 +95,6 @@ def simulate(
     """
     fitted = model.fitted
     design = fitted.design
-    weights = objective_weights(model.chain, objectives)
     health = fitted.diagnostics
     require_convergence(health, "Simulating investments", allow_unconverged)
     posterior = fitted.thinned_posterior(draws)
@@ -108,6 +111,7 @@ def simulate(
     )
     _check_investments(investments, design)
     setup = MoneySetup(model, finance)
+    weights = objective_weights(model.chain, objectives, setup.lower_is_better)
     rng = np.random.default_rng(random_seed)
     horizon = finance.horizon
     rate = finance.period_rate(PERIODS_PER_YEAR[model.panel.frequency])
@@ -124,32 +128,34 @@ def simulate(
         _pilots(model, investments),
     )
     flows, paths, unit_npv, leavers = [], [], {}, []
-    for inv in investments:
-        outcome = simulator.run([inv])
-        benefits = outcome.money.sum(axis=1)
-        net = outcome.net()
-        if not np.isfinite(net).all():
-            raise ValueError(
-                f"Investment {inv.name!r}: its cash flows are not finite numbers; check its "
-                "effect range, costs and the finance assumptions for values out of scale."
+    with counting("simulated investment", len(investments), progressbar) as advance:
+        for inv in investments:
+            outcome = simulator.run([inv])
+            benefits = outcome.money.sum(axis=1)
+            net = outcome.net()
+            if not np.isfinite(net).all():
+                raise ValueError(
+                    f"Investment {inv.name!r}: its cash flows are not finite numbers; check its "
+                    "effect range, costs and the finance assumptions for values out of scale."
+                )
+            flows.append(
+                np.stack(
+                    [
+                        benefits[..., 0],
+                        benefits[..., 1],
+                        benefits[..., 2],
+                        np.broadcast_to(outcome.costs, net.shape),
+                        net,
+                    ]
+                )
             )
-        flows.append(
-            np.stack(
-                [
-                    benefits[..., 0],
-                    benefits[..., 1],
-                    benefits[..., 2],
-                    np.broadcast_to(outcome.costs, net.shape),
-                    net,
-                ]
+            paths.append(outcome.stage_sum / len(outcome.units))
+            per_unit = ((outcome.money.sum(axis=-1) - outcome.unit_costs) * discount).sum(axis=-1)
+            unit_npv[inv.name] = xr.DataArray(
+                per_unit, dims=(SAMPLE, UNIT), coords={UNIT: list(model.panel.units[outcome.units])}
             )
-        )
-        paths.append(outcome.stage_sum / len(outcome.units))
-        per_unit = ((outcome.money.sum(axis=-1) - outcome.unit_costs) * discount).sum(axis=-1)
-        unit_npv[inv.name] = xr.DataArray(
-            per_unit, dims=(SAMPLE, UNIT), coords={UNIT: list(model.panel.units[outcome.units])}
-        )
-        leavers.append(setup.leavers(outcome.money))
+            leavers.append(setup.leavers(outcome.money))
+            advance()
     names = [inv.name for inv in investments]
     coords = {INVESTMENT: names, HORIZON: np.arange(horizon)}
     stacked = np.stack(flows)

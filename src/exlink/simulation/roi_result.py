@@ -81,7 +81,7 @@ class RoiResult:
     stage_roles: dict[str, str] = field(default_factory=dict)
     objectives: dict[str, dict[str, float]] = field(default_factory=dict)
     stage_sds: dict[str, float] = field(default_factory=dict)
-    _joint: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, float]] = field(
+    _joint: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, float, np.ndarray]] = field(
         default_factory=dict, repr=False
     )
 
@@ -132,7 +132,7 @@ class RoiResult:
         pandas.Series
             Indexed by stage.
         """
-        _, changes, _ = self._joint_outcome(names)
+        _, changes, *_ = self._joint_outcome(names)
         stages = [str(s) for s in self.stage_paths[STAGE].values]
         return pd.Series(changes.copy(), index=pd.Index(stages, name=STAGE), name="change")
 
@@ -144,8 +144,65 @@ class RoiResult:
         """
         return self._joint_outcome(names)[2]
 
-    def _joint_outcome(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, float]:
-        """NPV draws, panel-average stage changes and cost of funding ``names`` together."""
+    def portfolio_summary(self, names: Sequence[str]) -> pd.Series:
+        """Value, risk, payback and objectives of funding the named investments together.
+
+        The plan's counterpart of a :meth:`summary` row, from the joint
+        simulation (:meth:`portfolio_npv`), against the status quo:
+
+        - ``npv_mean``, ``npv_p05``, ``npv_p95`` (a 90% interval), ``p_loss``
+          (the share of samples with NPV < 0) and ``cvar_05``, in the
+          finance's currency, discounted to the first simulated period;
+        - ``cost``: undiscounted, what a budget pays;
+        - ``payback``: the first period (0 = the first simulated one) in which
+          the expected discounted cumulative net cash flow turns positive;
+          NaN if not within the horizon;
+        - ``{role}_change`` for each objective role with stages: the
+          objective (:attr:`objectives`) of the stages' expected change at
+          the horizon's last period, **averaged over every unit of the
+          panel** (units the plan does not reach count as 0), since the
+          investments of a plan may reach different units.
+
+        Parameters
+        ----------
+        names
+            Investment names, each at most once; none for the empty plan.
+
+        Returns
+        -------
+        pandas.Series
+        """
+        npv, changes, cost, flow = self._joint_outcome(names)
+        positive = np.nonzero(np.cumsum(flow) >= 0)[0] if len(names) else []
+        worst = np.sort(npv)[: max(1, int(np.ceil(0.05 * len(npv))))]
+        row = {
+            "npv_mean": float(npv.mean()),
+            "npv_p05": float(np.quantile(npv, 0.05)),
+            "npv_p95": float(np.quantile(npv, 0.95)),
+            "p_loss": float((npv < 0).mean()),
+            "cvar_05": float(worst.mean()),
+            "cost": float(cost),
+            "payback": float(positive[0]) if len(positive) else np.nan,
+        }
+        stages = [str(s) for s in self.stage_paths[STAGE].values]
+        by_stage = dict(zip(stages, changes, strict=True))
+        objectives = self.objectives or {role: {stage: 1.0} for role, stage in self.roles.items()}
+        for role in OBJECTIVE_ROLES:
+            weights = objectives.get(role)
+            if weights:
+                row[f"{role}_change"] = float(objective_value(weights, by_stage, self.stage_sds))
+        out = pd.Series(row, name=" + ".join(names) or "nothing")
+        out.attrs.update(currency=self.finance.currency, baseline="status quo")
+        return out
+
+    def _joint_outcome(
+        self, names: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+        """What funding ``names`` together gives, computed once and kept.
+
+        NPV draws, panel-average stage changes, cost, and the expected
+        discounted net cash flow per period.
+        """
         names = list(names)
         for name in names:
             if name not in self.names:
@@ -154,7 +211,12 @@ class RoiResult:
             raise ValueError(f"each investment at most once in a plan, got {names}.")
         n_stages = self.stage_paths.sizes[STAGE]
         if not names:
-            return np.zeros(self.flows.sizes[SAMPLE]), np.zeros(n_stages), 0.0
+            return (
+                np.zeros(self.flows.sizes[SAMPLE]),
+                np.zeros(n_stages),
+                0.0,
+                np.zeros(self.flows.sizes[HORIZON]),
+            )
         key = tuple(sorted(names))
         if key in self._joint:
             return self._joint[key]
@@ -168,15 +230,23 @@ class RoiResult:
             npv = self.npv().sel({INVESTMENT: names[0]}).values
             changes = self._single_averages(names[0])
             cost = float(self.total_cost()[names[0]])
+            flow = (
+                (self.flows["net"] * self.flows["discount"])
+                .sel({INVESTMENT: names[0]})
+                .mean(SAMPLE)
+                .values
+            )
         else:
             discount = self.flows["discount"].values
             chosen = [inv for inv in self.investments if inv.name in names]
             outcome = self.simulator.run(chosen)
-            npv = (outcome.net() * discount).sum(axis=-1)
+            discounted = outcome.net() * discount
+            npv = discounted.sum(axis=-1)
+            flow = discounted.mean(axis=0)
             changes = outcome.stage_sum[:, :, -1].mean(axis=1) / (self.n_units or 1)
             cost = float(outcome.costs.sum())
-        self._joint[key] = (npv, changes, cost)
-        return npv, changes, cost
+        self._joint[key] = (npv, changes, cost, flow)
+        return npv, changes, cost, flow
 
     def _single_averages(self, name: str) -> np.ndarray:
         last = self.stage_paths.sel({INVESTMENT: name}).isel({HORIZON: -1}).mean(SAMPLE).values
