@@ -314,7 +314,6 @@ class _Chooser:
         self.cheapest = float(self.costs.min())
         self.limits = stage_limits_of(result, stage_limits)
         self.objective = objective
-        self.arguments = (alpha, max_loss_probability, must_fund)
         self.constraints = {
             "alpha": alpha,
             "max_loss_probability": max_loss_probability,
@@ -323,7 +322,7 @@ class _Chooser:
         }
         # Checked once here, so a bad argument fails before any simulation.
         checked_arguments(
-            max(self.costs.sum(), self.cheapest),
+            self.costs.sum(),
             self.costs,
             self.names,
             objective,
@@ -335,8 +334,16 @@ class _Chooser:
         self._problem = None
 
     def plan(self, budget: float) -> Plan:
+        given = self.constraints
         budget, alpha, max_loss_probability, must_fund = checked_arguments(
-            budget, self.costs, self.names, self.objective, *self.arguments, self.result
+            budget,
+            self.costs,
+            self.names,
+            self.objective,
+            given["alpha"],
+            given["max_loss_probability"],
+            given["must_fund"],
+            self.result,
         )
         if self._problem is None:
             self._problem = plan_values(
