@@ -110,6 +110,33 @@ def link_curve(form: str, x: np.ndarray, reference, scale, low: float, high: flo
     return (f(x) - f(0.0)) * (high - low) / rise
 
 
+def link_curve_change(
+    form: str, x0: np.ndarray, change: np.ndarray, reference, scale, low: float, high: float
+) -> np.ndarray:
+    """``link_curve(x0 + change) - link_curve(x0)``, with few passes over ``change`` (NumPy).
+
+    The arguments are those of :func:`link_curve`; ``x0`` and the curve's
+    parameters broadcast against ``change``, which may be large (a change per
+    sample, unit and period): the curve's constants are worked out on the
+    small arrays first.
+    """
+    if form == LINEAR:
+        return np.asarray(change, dtype=float)
+    g = get_link_form(form).numpy
+    reference, scale = np.asarray(reference, dtype=float), np.asarray(scale, dtype=float)
+
+    def f(v):
+        return link_form(form, v, reference, scale)
+
+    rise = f(high) - f(low) + _FLAT * (high - low)
+    gain = scale * (high - low) / rise
+    start = (np.asarray(x0, dtype=float) - reference) / scale
+    moved = g(change * (1.0 / scale) + start)
+    moved -= g(start)
+    moved *= gain
+    return moved
+
+
 def link_curve_tensor(form: str, x, reference, scale, low: float, high: float):
     """A link's curve as the model uses it (PyTensor); see :func:`link_curve`."""
     if form == LINEAR:

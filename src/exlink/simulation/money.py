@@ -7,6 +7,7 @@ cost to serve saved, and leavers avoided times their replacement cost.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -79,18 +80,24 @@ class MoneySetup:
             if stage:
                 self.roles[role] = stage
 
-    def money(self, change: np.ndarray, units: np.ndarray) -> np.ndarray:
-        """Revenue, cost-to-serve and attrition benefits, shape ``(samples, units, periods, 3)``."""
+    def money(
+        self, change: Mapping[int, np.ndarray], units: np.ndarray, shape: tuple[int, int, int]
+    ) -> np.ndarray:
+        """Revenue, cost-to-serve and attrition benefits, shape ``(samples, units, periods, 3)``.
+
+        ``change`` maps a stage's position to its change, ``shape``
+        ``(samples, units, periods)``; a stage absent from it does not change.
+        """
         f = self.finance
-        out = np.zeros((*change.shape[1:], 3))
-        if self.revenue is not None:
+        out = np.zeros((*shape, 3))
+        if self.revenue in change:
             delta = change[self.revenue]
             if f.revenue_kind == "growth":
                 delta = self.compounded(delta, units)
             out[..., 0] = delta * f.money_per_stage_unit * f.margin
-        if self.cost is not None:
+        if self.cost in change:
             out[..., 1] = -change[self.cost] * f.money_per_stage_unit
-        if self.attrition is not None:
+        if self.attrition in change:
             leavers = -change[self.attrition] / 100.0 * self.headcount[units][None, :, None]
             out[..., 2] = leavers * f.cost_per_leaver
         return out

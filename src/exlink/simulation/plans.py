@@ -23,7 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from exlink.models.experiments import Experiment
-from exlink.models.propagation import StandardisedDraws, intervention_shock, propagate
+from exlink.models.propagation import (
+    StandardisedDraws,
+    exposure_shocks,
+    intervention_exposure,
+    propagate_stages,
+)
 from exlink.simulation.investments import Investment
 from exlink.simulation.pilots import draw_effects, update_with_pilots
 from exlink.transforms import ramped_exposure
@@ -75,7 +80,8 @@ class PlanSimulator:
     units
         Investment name -> positions of the units it reaches.
     money
-        ``(change, units) -> benefits`` (see :class:`Outcome`).
+        ``(changes, units, shape) -> benefits`` (see :class:`Outcome` and
+        :meth:`~exlink.simulation.money.MoneySetup.money`).
     horizon
         Periods simulated.
     rng
@@ -92,7 +98,7 @@ class PlanSimulator:
         samples: StandardisedDraws,
         baseline: np.ndarray,
         units: Mapping[str, np.ndarray],
-        money: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        money: Callable[[Mapping[int, np.ndarray], np.ndarray, tuple[int, int, int]], np.ndarray],
         horizon: int,
         rng: np.random.Generator,
         investments: Sequence[Investment],
@@ -122,10 +128,17 @@ class PlanSimulator:
         for first in range(0, len(units), chunk):
             picked = units[first : first + chunk]
             z = {name: m.z[picked] for name, m in design.moderators.items()}
-            shock = self._shock(investments, picked, z)
-            change = propagate(samples, shock, baseline=self.baseline[:, picked], moderators=z)
-            stage_sum += change.sum(axis=2)
-            money[:, first : first + len(picked)] = self.money_of(change, picked)
+            shape = (samples.n_samples, len(picked), horizon)
+            changes = propagate_stages(
+                samples,
+                self._shocks(investments, picked, z),
+                shape,
+                baseline=self.baseline[:, picked],
+                moderators=z,
+            )
+            for j, moved in changes.items():
+                stage_sum[j] += moved.sum(axis=1)
+            money[:, first : first + len(picked)] = self.money_of(changes, picked, shape)
         unit_costs = np.zeros((len(units), horizon))
         costs = np.zeros(horizon)
         fixed_paid: set[str] = set()
@@ -142,24 +155,26 @@ class PlanSimulator:
                 fixed_paid.add(inv.family)  # segments of one investment share it
         return Outcome(units, money, stage_sum, unit_costs, costs)
 
-    def _shock(self, investments, picked: np.ndarray, z: dict) -> np.ndarray:
-        samples, horizon = self.samples, self.horizon
-        design = samples.design
-        shock = np.zeros((len(design.stage_names), samples.n_samples, len(picked), horizon))
+    def _shocks(self, investments, picked: np.ndarray, z: dict) -> dict[int, np.ndarray]:
+        """The investments' direct change, stage position -> ``(samples, units, periods)``."""
+        horizon = self.horizon
+        shocks: dict[int, np.ndarray] = {}
         historical: dict[str, list[Investment]] = {}
         for inv in investments:
             reached = np.isin(picked, self.units[inv.name])
             if inv.is_new:
                 rollout = np.zeros((len(picked), horizon))
                 rollout[reached, inv.start : self.end(inv)] = inv.level
-                shock += _new_shock(inv, samples, rollout, self.effects[inv.name])
+                _add(shocks, _new_shocks(inv, rollout, self.effects[inv.name]))
             else:
                 historical.setdefault(inv.intervention, []).append(inv)
         for name, members in historical.items():
-            shock += self._status_quo_shock(name, members, picked, z)
-        return shock
+            _add(shocks, self._status_quo_shocks(name, members, picked, z))
+        return shocks
 
-    def _status_quo_shock(self, name: str, members, picked: np.ndarray, z: dict) -> np.ndarray:
+    def _status_quo_shocks(
+        self, name: str, members, picked: np.ndarray, z: dict
+    ) -> dict[int, np.ndarray]:
         """The direct change of a historical intervention's investments against the status quo.
 
         The status quo: each unit's rollout held at its level at the end of
@@ -181,15 +196,20 @@ class PlanSimulator:
             plan[reached, window] = np.maximum(plan[reached, window], inv.level)
             if inv.reinforced:
                 reinforced_from[reached] = np.minimum(reinforced_from[reached], inv.start)
-        common = {"moderators": z, "history": history}
-        out = intervention_shock(samples, name, plan, **common)
+        exposure = intervention_exposure(samples, name, plan, history=history)
         for start in np.unique(reinforced_from[reinforced_from < horizon]):
             rows = reinforced_from == start
-            kept = intervention_shock(
-                samples, name, plan, fade=np.zeros(samples.n_samples), from_period=start, **common
+            kept = intervention_exposure(
+                samples,
+                name,
+                plan[rows],
+                history=history[rows],
+                fade=np.zeros(samples.n_samples),
+                from_period=start,
             )
-            out[:, :, rows] = kept[:, :, rows]
-        return out - intervention_shock(samples, name, held, **common)
+            exposure[:, rows] = kept
+        exposure -= intervention_exposure(samples, name, held, history=history)
+        return exposure_shocks(samples, name, exposure, moderators=z)
 
 
 def _new_effects(
@@ -229,13 +249,17 @@ def _new_effects(
     return {j: drawn[:, k] for k, j in enumerate(stages)}
 
 
-def _new_shock(
-    inv: Investment, samples: StandardisedDraws, rollout: np.ndarray, effects: dict
-) -> np.ndarray:
-    design = samples.design
+def _new_shocks(inv: Investment, rollout: np.ndarray, effects: dict) -> dict[int, np.ndarray]:
+    """A new investment's direct change, stage position -> ``(samples, units, periods)``."""
     fade = 0.0 if inv.reinforced else inv.ramp
     e = ramped_exposure(rollout, inv.ramp, fade)
-    shock = np.zeros((len(design.stage_names), samples.n_samples, *rollout.shape))
-    for j, effect in effects.items():
-        shock[j] = effect[:, None, None] * e[None]
-    return shock
+    return {j: effect[:, None, None] * e[None] for j, effect in effects.items()}
+
+
+def _add(total: dict[int, np.ndarray], more: Mapping[int, np.ndarray]) -> None:
+    """Add stage-by-stage changes into ``total``, in place."""
+    for j, change in more.items():
+        if j in total:
+            total[j] = total[j] + change
+        else:
+            total[j] = change
