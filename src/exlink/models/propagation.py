@@ -357,12 +357,9 @@ def propagate_stages(
     total = {j: np.array(s, dtype=float) for j, s in shocks.items()}
     scratch = np.empty(shape)
     for members, looped in _propagation_order(design):
-        reached = [
-            j
-            for j in members
-            if j in total or any(design.links[i].source in total for i in into[j])
-        ]
-        if not reached:
+        if not any(
+            j in total or any(design.links[i].source in total for i in into[j]) for j in members
+        ):
             continue
         for j in members:
             total.setdefault(j, np.zeros(shape))
