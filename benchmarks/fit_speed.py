@@ -11,13 +11,16 @@ Cases (each in a fresh process, so its peak memory is its own):
 - ``ref``: case (a)'s data in the hand-written PyMC model of
   ``benchmarks/reference_model.py``.
 
-Each line gives the seconds to build the model, compile it with nutpie
-(numba, so a warm cache shortens it) and sample it, the smallest bulk ESS
-over every sampled quantity, ESS per second of sampling, the largest R-hat
-and the process's peak memory. Run from the repository root::
+Each line gives the seconds to build the model, compile it with nutpie and
+sample it, the smallest bulk ESS over every sampled quantity, ESS per second
+of sampling, the largest R-hat and the process's peak memory. nutpie compiles
+with numba by default (its cache makes a second compile of the same graph
+shorter); ``--backend jax`` compiles with JAX, on a GPU when JAX sees one.
+Run from the repository root::
 
     .venv/bin/python benchmarks/fit_speed.py                       # a, ref, b, c, d
     .venv/bin/python benchmarks/fit_speed.py --cases a ref --chains 4 --draws 1000
+    .venv/bin/python benchmarks/fit_speed.py --cases a d --backend jax   # needs exlink[jax]
 """
 
 from __future__ import annotations
@@ -86,8 +89,8 @@ def case_data(case: str):
     return xl.datasets.load_retail_bank()
 
 
-def run_case(case: str, draws: int, tune: int, chains: int) -> dict:
-    """Build, compile and sample one case in this process."""
+def run_case(case: str, draws: int, tune: int, chains: int, backend: str = "numba") -> dict:
+    """Build, compile (with nutpie's ``backend``) and sample one case in this process."""
     import nutpie
 
     import exlink as xl
@@ -103,7 +106,8 @@ def run_case(case: str, draws: int, tune: int, chains: int) -> dict:
     else:
         model = xl.ChainModel(data.chain).build(data.panel()).pymc_model
     built = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
+    options = {"backend": "jax", "gradient_backend": "jax"} if backend == "jax" else {}
+    compiled = nutpie.compile_pymc_model(model, **options)
     ready = time.perf_counter()
     trace = nutpie.sample(
         compiled, draws=draws, tune=tune, chains=chains, seed=1, progress_bar=False
@@ -116,6 +120,7 @@ def run_case(case: str, draws: int, tune: int, chains: int) -> dict:
     ess = float(table["ess_bulk"].min())
     return {
         "case": case,
+        "backend": backend,
         "build_s": round(built - started, 1),
         "compile_s": round(ready - built, 1),
         "sample_s": round(sampling, 1),
@@ -134,15 +139,22 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument(
+        "--backend",
+        choices=("numba", "jax"),
+        default="numba",
+        help="nutpie's compile backend (jax needs 'exlink[jax]')",
+    )
     parser.add_argument("--one", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_case(args.one, args.draws, args.tune, args.chains)))
+        print(json.dumps(run_case(args.one, args.draws, args.tune, args.chains, args.backend)))
         return
     rows = []
     for case in args.cases:
         command = [sys.executable, __file__, "--one", case, "--draws", str(args.draws)]
         command += ["--tune", str(args.tune), "--chains", str(args.chains)]
+        command += ["--backend", args.backend]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             print(f"case {case} failed:\n{done.stderr[-2000:]}")

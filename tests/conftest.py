@@ -5,6 +5,7 @@ import pytest
 
 import exlink as xl
 from frames import small_frame
+from mocking import mocked_sampling
 
 
 @pytest.fixture
@@ -23,3 +24,10 @@ def stored_model():
         return xl.ChainModel.load(STORED / f"{name}.nc")
 
     return read
+
+
+@pytest.fixture
+def mock_sample():
+    """Fits in the test draw from the prior predictive (:mod:`mocking`), not by MCMC."""
+    with mocked_sampling():
+        yield

@@ -4,7 +4,6 @@ import re
 
 import numpy as np
 import pytest
-from pymc.testing import mock_sample_setup_and_teardown
 
 import exlink as xl
 from exlink import checks
@@ -14,7 +13,6 @@ from exlink.cli import CHECKS_FAILED, main
 from exlink.datasets import make_service_chain
 from exlink.plotting import check_figure
 
-mock_sample = pytest.fixture(mock_sample_setup_and_teardown)
 pytestmark = pytest.mark.filterwarnings(
     "ignore::exlink.ConvergenceWarning", "ignore::exlink.IdentificationWarning"
 )

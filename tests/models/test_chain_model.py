@@ -3,13 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-from pymc.testing import mock_sample_setup_and_teardown
 
 import exlink as xl
 from exlink.datasets import make_service_chain
 from exlink.spec import Chain, Intervention, Link, Stage
-
-mock_sample = pytest.fixture(mock_sample_setup_and_teardown)
+from mocking import mocked_sampling
 
 RICH_CHAIN = Chain(
     stages=[
@@ -214,16 +212,10 @@ def test_lifecycle_errors(sim):
 
 @pytest.fixture(scope="module")
 def mocked(sim):
-    with pytest.MonkeyPatch.context():
-        gen = mock_sample_setup_and_teardown()
-        next(gen)
-        try:
-            model = xl.ChainModel(sim.chain).fit(
-                sim.panel(), draws=30, chains=2, random_seed=2, progressbar=False
-            )
-        finally:
-            next(gen, None)
-    return model
+    with mocked_sampling():
+        return xl.ChainModel(sim.chain).fit(
+            sim.panel(), draws=30, chains=2, random_seed=2, progressbar=False
+        )
 
 
 def test_fit_returns_the_model_with_labelled_posterior(mocked):

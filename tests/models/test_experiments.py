@@ -4,14 +4,12 @@ import numpy as np
 import pandas as pd
 import pytensor.tensor as pt
 import pytest
-from pymc.testing import mock_sample_setup_and_teardown
 
 import exlink as xl
 from exlink.datasets import make_service_chain
 from exlink.models.design import ChainDesign
 from exlink.models.experiments import Experiment, implied_lift
 
-mock_sample = pytest.fixture(mock_sample_setup_and_teardown)
 pytestmark = pytest.mark.filterwarnings(
     "ignore::exlink.ConvergenceWarning", "ignore::exlink.IdentificationWarning"
 )

@@ -3,16 +3,12 @@
 import warnings
 
 import numpy as np
-import pytest
-from pymc.testing import mock_sample_setup_and_teardown
 
 import exlink as xl
 from exlink.datasets import make_service_chain
 from exlink.models.design import ChainDesign
 from exlink.models.identification import identification_warnings
 from exlink.spec import Chain, Intervention, Link, Stage
-
-mock_sample = pytest.fixture(mock_sample_setup_and_teardown)
 
 
 def test_a_clean_design_has_no_data_warning():

@@ -327,7 +327,11 @@ class ChainModel:
         progressbar
             Show sampling progress.
         **sample_kwargs
-            Passed to :func:`pymc.sample` (for example ``target_accept``).
+            Sampler options. ``target_accept``, ``max_treedepth`` and
+            ``cores`` go straight to nutpie, which compiles and samples the
+            model without :func:`pymc.sample`'s detour (the same draws for the
+            same seed); any other option sends the fit through
+            :func:`pymc.sample`, which takes it.
             A chain with a curved link samples at ``target_accept=0.9``
             (:data:`CURVED_TARGET_ACCEPT`) unless told otherwise: a curve's
             bend can sharpen the posterior's geometry, and smaller steps keep

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -23,6 +22,7 @@ from exlink.dims import (
 )
 from exlink.models.design import ChainDesign
 from exlink.models.identification import identification_warnings
+from exlink.models.mcmc_stats import convergence_stats
 from exlink.models.reliability import reliability_table
 
 MAX_RHAT = 1.01
@@ -229,11 +229,8 @@ def latent_diagnostics(posterior: xr.Dataset) -> xr.Dataset:
     A saved model keeps these instead of the latent values' draws (one per
     unit, period and draw), so that its diagnostics still judge them.
     """
-    chains = posterior.sizes[CHAIN]
     names = [n for n in posterior.data_vars if str(n).startswith(LATENT_PREFIX)]
-    rows = [_rows(str(n), posterior[n], chains) for n in names]
-    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    table = table.reindex(columns=["parameter", "element", "r_hat", "ess_bulk", "ess_tail"])
+    table = _table(posterior[names])
     return xr.Dataset(
         {
             c: ("row", table[c].to_numpy(dtype=str if c in ("parameter", "element") else float))
@@ -254,15 +251,7 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
     """
     posterior = idata.posterior.to_dataset()
     chains, draws = posterior.sizes[CHAIN], posterior.sizes[DRAW]
-    table = (
-        pd.concat(
-            [_rows(name, posterior[name], chains) for name in posterior.data_vars],
-            ignore_index=True,
-        )
-        if posterior.data_vars
-        else pd.DataFrame()
-    )
-    table = table.reindex(columns=["parameter", "element", "r_hat", "ess_bulk", "ess_tail"])
+    table = _table(posterior)
     if LATENT_GROUP in idata.children:
         kept = idata[LATENT_GROUP].to_dataset().to_dataframe().reset_index(drop=True)
         table = pd.concat([table, kept[table.columns]], ignore_index=True)
@@ -290,34 +279,38 @@ def diagnose(idata: xr.DataTree, design: ChainDesign | None = None) -> Diagnosti
     return Diagnostics(table, divergences, chains, draws, problems, identification, reliability)
 
 
-def _rows(name: str, values: xr.DataArray, chains: int) -> pd.DataFrame:
-    """One row per element of a posterior quantity that varies over the draws."""
+TABLE_COLUMNS = ["parameter", "element", "r_hat", "ess_bulk", "ess_tail"]
+
+
+def _table(posterior: xr.Dataset) -> pd.DataFrame:
+    """One row per element of every quantity that varies over the draws, all judged at once."""
+    labels, blocks = [], []
+    for name in posterior.data_vars:
+        named, draws = _elements(str(name), posterior[name])
+        labels.extend(named)
+        blocks.append(draws)
+    if not labels:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    stats = convergence_stats(np.concatenate(blocks, axis=-1))
+    parameter, element = zip(*labels, strict=True)
+    return pd.DataFrame({"parameter": parameter, "element": element, **stats})
+
+
+def _elements(name: str, values: xr.DataArray) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The labels ``(quantity, element)`` and draws ``(chain, draw, element)`` that vary."""
     element_dims = [d for d in values.dims if d not in SAMPLE_DIMS]
     stacked = values.stack(element=element_dims) if element_dims else values.expand_dims("element")
     stacked = stacked.transpose(*SAMPLE_DIMS, "element")
     draws = stacked.values.astype(float)
     if draws.size == 0:
-        return pd.DataFrame()
+        return [], draws
     varies = np.ptp(draws.reshape(-1, draws.shape[-1]), axis=0) > 0
-    if not varies.any():
-        return pd.DataFrame()
-    kept = stacked.isel(element=np.flatnonzero(varies))
-    if chains > 1:
-        r_hat = np.asarray(az.rhat(kept, sample_dims=list(SAMPLE_DIMS)))
+    kept = np.flatnonzero(varies)
+    if element_dims:
+        labels = [(name, _label(v)) for v in stacked["element"].values[kept]]
     else:
-        r_hat = np.full(kept.sizes["element"], np.nan)
-    bulk = np.asarray(az.ess(kept, sample_dims=list(SAMPLE_DIMS), method="bulk"))
-    tail = np.asarray(az.ess(kept, sample_dims=list(SAMPLE_DIMS), method="tail"))
-    labels = [_label(v) for v in kept["element"].values] if element_dims else [name]
-    return pd.DataFrame(
-        {
-            "parameter": name,
-            "element": labels,
-            "r_hat": r_hat,
-            "ess_bulk": bulk,
-            "ess_tail": tail,
-        }
-    )
+        labels = [(name, name)] * len(kept)
+    return labels, draws[:, :, kept]
 
 
 def _label(value) -> str:

@@ -16,8 +16,11 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
+import time
 from collections.abc import Iterator
 
+import numpy as np
 import pymc as pm
 import pytensor
 import xarray as xr
@@ -95,6 +98,16 @@ def run_sampler(
         ):
             raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
     backend = resolve_sampler(sampler)
+    if backend == "nutpie" and set(kwargs) <= set(_NUTPIE_OPTIONS):
+        return _sample_nutpie(
+            model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            **kwargs,
+        )
     with exact_arithmetic():
         return pm.sample(
             model=model,
@@ -106,3 +119,48 @@ def run_sampler(
             progressbar=progressbar,
             **kwargs,
         )
+
+
+_NUTPIE_OPTIONS = {"target_accept": "target_accept", "max_treedepth": "maxdepth", "cores": "cores"}
+"""Options of :func:`run_sampler` that nutpie takes directly, and nutpie's names for them."""
+
+
+def _sample_nutpie(
+    model: pm.Model,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int | None,
+    progressbar: bool,
+    **options,
+) -> xr.DataTree:
+    """Compile the model with nutpie and sample it, as :func:`pymc.sample` would.
+
+    The draws are those :func:`pymc.sample` gives with ``nuts_sampler="nutpie"``
+    and the same seed (nutpie's seed is the first of PyMC's per-chain seeds),
+    and the result has the same groups. Going to nutpie directly skips the
+    step-method assignment :func:`pymc.sample` does first, which compiles
+    PyTensor functions nutpie never calls.
+    """
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+
+    settings = {_NUTPIE_OPTIONS[name]: value for name, value in options.items()}
+    settings.setdefault("cores", min(4, os.cpu_count() or 1))
+    seed = int(np.random.default_rng(random_seed).spawn(chains)[0].integers(2**30))
+    with exact_arithmetic():
+        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        start = time.perf_counter()
+        idata = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=max(tune, 1),
+            chains=chains,
+            seed=seed,
+            save_warmup=False,
+            progress_bar=progressbar,
+            **settings,
+        )
+    patch_nutpie_idata(idata, model, sampling_time=time.perf_counter() - start)
+    return idata
