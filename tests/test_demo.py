@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.first]
 
 
 @pytest.fixture(scope="module")

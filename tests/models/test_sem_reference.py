@@ -21,7 +21,7 @@ from exlink.datasets import (
     POLITICAL_DEMOCRACY_LAVAAN,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.first]
 
 
 def fit(chain, data, seed, chains=2):
