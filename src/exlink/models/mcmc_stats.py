@@ -11,8 +11,10 @@ gives every autocovariance, and Geyer's initial monotone sequence advances lag
 pair by lag pair for every element together.
 
 Every function takes draws shaped ``(chain, draw, element)`` and returns one
-value per element. An element with a missing draw, fewer than four draws or,
-for R-hat, fewer than two chains gets NaN, as in ArviZ.
+value per element; :func:`rank_rhat`, :func:`bulk_ess` and :func:`tail_ess`
+are the columns of :func:`convergence_stats`, which computes all three. An
+element with a missing draw, fewer than four draws or, for R-hat, fewer than
+two chains gets NaN, as in ArviZ.
 """
 
 from __future__ import annotations
@@ -110,10 +112,7 @@ def bulk_ess(draws: np.ndarray) -> np.ndarray:
     draws
         Array ``(chain, draw, element)``.
     """
-    x = _element_major(draws)
-    if x.shape[2] < _MIN_DRAWS:
-        return np.full(x.shape[0], np.nan)
-    return _with_nan(_ess(_Ranked(_split_chains(x)).normal_scores()), x, min_chains=1)
+    return convergence_stats(draws)["ess_bulk"]
 
 
 def tail_ess(draws: np.ndarray, prob: float = TAIL_PROB) -> np.ndarray:
@@ -129,10 +128,7 @@ def tail_ess(draws: np.ndarray, prob: float = TAIL_PROB) -> np.ndarray:
     prob
         The lower tail's probability, in (0, 1).
     """
-    x = _element_major(draws)
-    if x.shape[2] < _MIN_DRAWS:
-        return np.full(x.shape[0], np.nan)
-    return _with_nan(_tail_ess(x, _Ranked(x), prob), x, min_chains=1)
+    return convergence_stats(draws, prob)["ess_tail"]
 
 
 class _Ranked:
@@ -209,8 +205,6 @@ def _with_nan(values: np.ndarray, x: np.ndarray, min_chains: int) -> np.ndarray:
 
 
 def _tail_ess(x: np.ndarray, ranked: _Ranked, prob: float) -> np.ndarray:
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must lie strictly between 0 and 1, got {prob!r}.")
     each = [
         _ess(_split_chains((x <= ranked.quantile(p)[:, None, None]).astype(float)))
         for p in sorted((prob, 1 - prob))
