@@ -76,6 +76,7 @@ from exlink.transforms import link_curve_tensor, ramped_exposure_tensor, rising
 
 STAGE_DATA = "stage_values"
 ROLLOUT_DATA = "rollouts"
+STAGE_SDS = "stage_sds"
 
 
 def build_graph(
@@ -420,18 +421,30 @@ def _exposures(design: ChainDesign, priors: PriorSet, coords: dict, rollouts) ->
 
 
 def _original_scale(design, beta, gamma, link_moderation, effect_moderation, coords) -> None:
-    """Deterministics of every effect on the original scale of its stages."""
-    link_factor = np.array([design.link_factor(term) for term in design.links])
+    """Deterministics of every effect on the original scale of its stages.
+
+    The stages' standard deviations are data (:data:`STAGE_SDS`), not constants,
+    so a panel of the same shape compiles to the same functions
+    (:mod:`exlink.models.compiled_models`).
+    """
+    sds = pm.Data(STAGE_SDS, design.sds, dims=STAGE)
+    targets = np.array([t.target for t in design.links], dtype=int)
+    sources = np.array([t.source for t in design.links], dtype=int)
+    link_factor = sds[targets] / sds[sources]
     pm.Deterministic(BETA, beta * link_factor, dims=LINK)
     if coords[EFFECT]:
-        effect_factor = np.array([design.sds[e.target] for e in design.effects])
-        pm.Deterministic(GAMMA, gamma * effect_factor, dims=EFFECT)
+        effect_targets = np.array([e.target for e in design.effects], dtype=int)
+        pm.Deterministic(GAMMA, gamma * sds[effect_targets], dims=EFFECT)
     if link_moderation is not None:
-        factor = np.array([design.link_factor(t) for t in design.links if t.moderator])
-        pm.Deterministic(LINK_MODERATION, link_moderation * factor, dims=MODERATED_LINK)
+        moderated = np.array([i for i, t in enumerate(design.links) if t.moderator], dtype=int)
+        pm.Deterministic(
+            LINK_MODERATION, link_moderation * link_factor[moderated], dims=MODERATED_LINK
+        )
     if effect_moderation is not None:
-        factor = np.array([design.sds[e.target] for e in design.effects if e.moderator])
-        pm.Deterministic(EFFECT_MODERATION, effect_moderation * factor, dims=MODERATED_EFFECT)
+        moderated = np.array([e.target for e in design.effects if e.moderator], dtype=int)
+        pm.Deterministic(
+            EFFECT_MODERATION, effect_moderation * sds[moderated], dims=MODERATED_EFFECT
+        )
 
 
 def _shift(source, lag: int, n_units: int):

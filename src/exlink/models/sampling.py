@@ -25,6 +25,8 @@ import pymc as pm
 import pytensor
 import xarray as xr
 
+from exlink.models.compiled_models import COMPILED
+
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
 _NEEDS = {"nutpie": ("nutpie",), "numpyro": ("numpyro", "jax"), "pymc": ()}
 _INSTALL = {"nutpie": "pip install nutpie", "numpyro": "pip install 'exlink[jax]'"}
@@ -141,7 +143,9 @@ def _sample_nutpie(
     and the same seed (nutpie's seed is the first of PyMC's per-chain seeds),
     and the result has the same groups. Going to nutpie directly skips the
     step-method assignment :func:`pymc.sample` does first, which compiles
-    PyTensor functions nutpie never calls.
+    PyTensor functions nutpie never calls, and reuses the compiled model of an
+    earlier fit of the same computation on other data
+    (:mod:`exlink.models.compiled_models`).
     """
     import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
@@ -150,7 +154,7 @@ def _sample_nutpie(
     settings.setdefault("cores", min(4, os.cpu_count() or 1))
     seed = int(np.random.default_rng(random_seed).spawn(chains)[0].integers(2**30))
     with exact_arithmetic():
-        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        compiled = COMPILED.compile(model)
         start = time.perf_counter()
         idata = nutpie.sample(
             compiled,

@@ -1,0 +1,175 @@
+"""Compiled models kept for reuse: a refit of the same structure does not compile again.
+
+Compiling a chain model for nutpie (PyTensor's graph rewrites, then Numba)
+costs seconds on a small chain and tens of seconds on a large one, while
+sampling a refit with fewer draws may cost less. Refits often have the same
+structure as a model compiled moments before: the placebo checks in time and in
+space refit one sub-chain with different placebo rollouts; a script fits one
+chain to several panels of the same shape. Here such a refit takes the compiled
+model and swaps in its own data (``CompiledPyMCModel.with_data``).
+
+Two models share a compiled model only when they are the same computation
+apart from their data containers (``pm.Data``): the same coordinates and
+dimensions, the same variables, and log density and derived quantities that
+PyTensor's :func:`~pytensor.graph.basic.equal_computations` finds equal, with
+every constant equal, value for value. Their starting points, which nutpie
+jitters, must agree as well. Anything else compiles afresh. The draws are the
+draws a fresh compilation gives: same data, same seed, same numbers.
+
+The most recently used :data:`CAPACITY` compiled models are kept, per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Variable, equal_computations
+from pytensor.graph.traversal import graph_inputs
+
+CAPACITY = 4
+"""How many compiled models a process keeps for reuse."""
+
+
+@dataclass
+class _Entry:
+    compiled: Any
+    outputs: list[Variable]
+    inputs: list[Variable]
+    start: dict[str, np.ndarray]
+
+
+class CompiledModels:
+    """The compiled models of recent fits, looked up by the computation they perform.
+
+    Parameters
+    ----------
+    capacity
+        How many compiled models to keep; the least recently used goes first.
+
+    Attributes
+    ----------
+    hits, misses
+        How many requests reused a compiled model, and how many compiled one.
+    """
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[Hashable, list[_Entry]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self._entries.values())
+
+    def clear(self) -> None:
+        """Forget every compiled model, and reset the counts of hits and misses."""
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def compile(self, model: pm.Model) -> Any:
+        """The model compiled for nutpie (Numba), reused when an equal one was compiled.
+
+        Parameters
+        ----------
+        model
+            The PyMC model to sample.
+
+        Returns
+        -------
+        nutpie.compiled_pyfunc.CompiledPyMCModel
+            Holding ``model``'s data.
+        """
+        import nutpie
+
+        outputs, inputs = _computation(model)
+        names = [v.name for v in inputs]
+        if None in names or len(set(names)) < len(names):
+            # Data swapped by name needs unique names.
+            return nutpie.compile_pymc_model(model, backend="numba")
+        key = _signature(model, inputs)
+        start = model.initial_point(random_seed=0)
+        with self._lock:
+            entries = self._entries.get(key, [])
+            for entry in entries:
+                if _same(entry, outputs, inputs, start):
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return _with_data(entry.compiled, inputs)
+        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        with self._lock:
+            self.misses += 1
+            self._entries.setdefault(key, []).append(_Entry(compiled, outputs, inputs, start))
+            self._entries.move_to_end(key)
+            while len(self) > self.capacity:
+                oldest = next(iter(self._entries))
+                self._entries[oldest].pop(0)
+                if not self._entries[oldest]:
+                    del self._entries[oldest]
+        return compiled
+
+
+COMPILED = CompiledModels()
+"""This process's compiled models."""
+
+
+def _signature(model: pm.Model, inputs: list[Variable]) -> Hashable:
+    """What two models must share to be compared at all: names, shapes, coordinates."""
+    coords = tuple(
+        (name, None if values is None else tuple(values)) for name, values in model.coords.items()
+    )
+    dims = tuple(sorted((k, tuple(v)) for k, v in model.named_vars_to_dims.items()))
+    values = tuple((v.name, str(v.type)) for v in model.value_vars)
+    named = tuple(
+        tuple(v.name for v in group)
+        for group in (model.free_RVs, model.observed_RVs, model.deterministics)
+    )
+    data = tuple(
+        (v.name, str(v.type), np.shape(v.get_value()))
+        for v in inputs
+        if isinstance(v, SharedVariable)
+    )
+    return coords, dims, values, named, data
+
+
+def _computation(model: pm.Model) -> tuple[list[Variable], list[Variable]]:
+    """The graphs nutpie compiles (log density, derived quantities) and their inputs."""
+    outputs = [model.logp(), *model.unobserved_value_vars]
+    shared = sorted(
+        {v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)},
+        key=lambda v: v.name or "",
+    )
+    return outputs, [*model.value_vars, *shared]
+
+
+def _with_data(compiled: Any, inputs: list[Variable]) -> Any:
+    """The compiled model holding the values of ``inputs``'s data containers.
+
+    A container the compiled functions do not read (the rewrites left it out)
+    has nothing to swap.
+    """
+    read = {v.name for v in compiled.shared_var_keys}
+    data = {
+        v.name: v.get_value() for v in inputs if isinstance(v, SharedVariable) and v.name in read
+    }
+    return compiled.with_data(**data)
+
+
+def _same(
+    entry: _Entry, outputs: list[Variable], inputs: list[Variable], start: dict[str, np.ndarray]
+) -> bool:
+    if len(entry.inputs) != len(inputs) or len(entry.outputs) != len(outputs):
+        return False
+    if entry.start.keys() != start.keys() or not all(
+        np.array_equal(entry.start[name], start[name]) for name in start
+    ):
+        return False
+    return equal_computations(entry.outputs, outputs, in_xs=entry.inputs, in_ys=inputs)

@@ -1,0 +1,97 @@
+"""A refit of the same computation reuses its compiled model, with a fresh compile's draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import exlink as xl
+from exlink.datasets import make_service_chain
+from exlink.models.compiled_models import COMPILED, CompiledModels
+from exlink.models.sampling import exact_arithmetic
+
+nutpie = pytest.importorskip("nutpie")
+
+
+def small_model(values: np.ndarray, *, prior_sd: float = 1.0, groups: int = 4) -> pm.Model:
+    with pm.Model(coords={"group": range(groups)}) as model:
+        data = pm.Data("values", values)
+        mean = pm.Normal("mean", 0, prior_sd, dims="group")
+        spread = pm.HalfNormal("spread", 1)
+        pm.Normal("y", mean[np.arange(len(values)) % groups], spread, observed=data)
+        pm.Deterministic("doubled", 2 * mean, dims="group")
+    return model
+
+
+def draws(compiled) -> np.ndarray:
+    with exact_arithmetic():
+        idata = nutpie.sample(
+            compiled, draws=60, tune=60, chains=2, seed=3, progress_bar=False, cores=1
+        )
+    return idata.posterior["mean"].values
+
+
+def test_new_data_reuses_the_compiled_model_and_gives_a_fresh_compiles_draws():
+    rng = np.random.default_rng(0)
+    first, second = small_model(rng.normal(size=40)), small_model(rng.normal(3, 1, size=40))
+    cache = CompiledModels()
+    with exact_arithmetic():
+        cache.compile(first)
+        reused = cache.compile(second)
+        fresh = nutpie.compile_pymc_model(second, backend="numba")
+    assert (cache.hits, cache.misses) == (1, 1)
+    np.testing.assert_array_equal(draws(reused), draws(fresh))
+    # The swapped data are used: the second panel's means sit near 3.
+    assert abs(draws(reused).mean() - 3) < 0.5
+
+
+def test_another_computation_compiles_afresh():
+    values = np.random.default_rng(1).normal(size=40)
+    cache = CompiledModels()
+    with exact_arithmetic():
+        cache.compile(small_model(values))
+        cache.compile(small_model(values, prior_sd=2.0))  # a constant differs
+        cache.compile(small_model(values, groups=5))  # the coordinates differ
+        cache.compile(small_model(values[:30]))  # the data's shape differs
+    assert (cache.hits, cache.misses) == (0, 4)
+    assert len(cache) == 4
+
+
+def test_the_oldest_compiled_model_is_forgotten_beyond_capacity():
+    values = np.random.default_rng(2).normal(size=40)
+    cache = CompiledModels(capacity=1)
+    with exact_arithmetic():
+        for prior_sd in (1.0, 2.0, 1.0):
+            cache.compile(small_model(values, prior_sd=prior_sd))
+    assert (cache.hits, cache.misses, len(cache)) == (0, 3, 1)
+    cache.clear()
+    assert (cache.hits, cache.misses, len(cache)) == (0, 0, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
+def test_a_chain_fitted_to_a_new_panel_of_the_same_shape_is_not_compiled_again():
+    settings = {"draws": 100, "tune": 100, "chains": 2, "random_seed": 4, "progressbar": False}
+    first, second = (make_service_chain(30, 10, seed=s) for s in (1, 2))
+    COMPILED.clear()
+    xl.ChainModel(first.chain).fit(first.panel(), **settings)
+    reused = xl.ChainModel(second.chain).fit(second.panel(), **settings)
+    assert COMPILED.hits == 1
+    COMPILED.clear()
+    fresh = xl.ChainModel(second.chain).fit(second.panel(), **settings)
+    for name in ("beta", "gamma"):
+        np.testing.assert_array_equal(
+            reused.idata.posterior[name].values, fresh.idata.posterior[name].values
+        )
+    # The stage spreads are data too: effects are on the second panel's scale.
+    design = reused.design
+    factor = np.array([design.sds[e.target] for e in design.effects])
+    assert not np.allclose(
+        factor,
+        xl.ChainModel(first.chain)
+        .build(first.panel())
+        .design.sds[[e.target for e in design.effects]],
+    )
+    posterior = reused.idata.posterior
+    np.testing.assert_allclose(posterior["gamma"].values, posterior["gamma_std"].values * factor)
