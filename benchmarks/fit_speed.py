@@ -11,6 +11,14 @@ Cases (each in a fresh process, so its peak memory is its own):
 - ``ref``: case (a)'s data in the hand-written PyMC model of
   ``benchmarks/reference_model.py``.
 
+exlink's cases compile and sample with the arithmetic
+:meth:`exlink.ChainModel.fit` uses: IEEE arithmetic in program order
+(:func:`exlink.models.sampling.exact_arithmetic`), so a seed gives the same
+draws on a cold or a warm compile cache. ``--fastmath`` compiles them with
+numba's ``fastmath`` instead, to show what that guarantee costs. The
+hand-written model always compiles with nutpie's defaults (``fastmath`` on),
+as its author would run it.
+
 Each line gives the seconds to build the model, compile it with nutpie and
 sample it, the smallest bulk ESS over every sampled quantity, ESS per second
 of sampling, the largest R-hat and the process's peak memory. nutpie compiles
@@ -21,6 +29,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/fit_speed.py                       # a, ref, b, c, d
     .venv/bin/python benchmarks/fit_speed.py --cases a ref --chains 4 --draws 1000
     .venv/bin/python benchmarks/fit_speed.py --cases a d --backend jax   # needs exlink[jax]
+    .venv/bin/python benchmarks/fit_speed.py --cases a ref --fastmath
 """
 
 from __future__ import annotations
@@ -89,12 +98,17 @@ def case_data(case: str):
     return xl.datasets.load_retail_bank()
 
 
-def run_case(case: str, draws: int, tune: int, chains: int, backend: str = "numba") -> dict:
+def run_case(
+    case: str, draws: int, tune: int, chains: int, backend: str = "numba", fastmath: bool = False
+) -> dict:
     """Build, compile (with nutpie's ``backend``) and sample one case in this process."""
+    import contextlib
+
     import nutpie
 
     import exlink as xl
     from exlink.models.diagnostics import diagnose
+    from exlink.models.sampling import exact_arithmetic
 
     data = case_data(case)
     started = time.perf_counter()
@@ -107,11 +121,13 @@ def run_case(case: str, draws: int, tune: int, chains: int, backend: str = "numb
         model = xl.ChainModel(data.chain).build(data.panel()).pymc_model
     built = time.perf_counter()
     options = {"backend": "jax", "gradient_backend": "jax"} if backend == "jax" else {}
-    compiled = nutpie.compile_pymc_model(model, **options)
-    ready = time.perf_counter()
-    trace = nutpie.sample(
-        compiled, draws=draws, tune=tune, chains=chains, seed=1, progress_bar=False
-    )
+    exact = case != "ref" and not fastmath
+    with exact_arithmetic() if exact else contextlib.nullcontext():
+        compiled = nutpie.compile_pymc_model(model, **options)
+        ready = time.perf_counter()
+        trace = nutpie.sample(
+            compiled, draws=draws, tune=tune, chains=chains, seed=1, progress_bar=False
+        )
     done = time.perf_counter()
     health = diagnose(trace)
     table = health.by_group()
@@ -121,6 +137,7 @@ def run_case(case: str, draws: int, tune: int, chains: int, backend: str = "numb
     return {
         "case": case,
         "backend": backend,
+        "arithmetic": "exact" if exact else "fastmath",
         "build_s": round(built - started, 1),
         "compile_s": round(ready - built, 1),
         "sample_s": round(sampling, 1),
@@ -145,16 +162,22 @@ def main() -> None:
         default="numba",
         help="nutpie's compile backend (jax needs 'exlink[jax]')",
     )
+    parser.add_argument(
+        "--fastmath",
+        action="store_true",
+        help="compile exlink's cases with numba's fastmath, not fit's exact arithmetic",
+    )
     parser.add_argument("--one", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_case(args.one, args.draws, args.tune, args.chains, args.backend)))
+        row = run_case(args.one, args.draws, args.tune, args.chains, args.backend, args.fastmath)
+        print(json.dumps(row))
         return
     rows = []
     for case in args.cases:
         command = [sys.executable, __file__, "--one", case, "--draws", str(args.draws)]
         command += ["--tune", str(args.tune), "--chains", str(args.chains)]
-        command += ["--backend", args.backend]
+        command += ["--backend", args.backend] + (["--fastmath"] if args.fastmath else [])
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             print(f"case {case} failed:\n{done.stderr[-2000:]}")
