@@ -60,9 +60,13 @@ def test_the_demo_runs_the_causal_checks_into_the_report(demo):
     out, stdout = demo
     assert "Running the causal checks" in stdout
     verdicts = pd.read_csv(out / "verdicts.csv")
-    assert {"event_study", "placebo_in_time", "placebo_in_space", "reverse_direction"} <= set(
-        verdicts["check"]
-    )
+    assert {
+        "event_study",
+        "placebo_in_time",
+        "placebo_in_space",
+        "reverse_direction",
+        "prior_sensitivity",
+    } <= set(verdicts["check"])
     html = (out / "report.html").read_text()
     assert "The falsification checks were not run" not in html
     checks = html[html.index("<section id='checks'>") : html.index("<section id='assumptions'>")]

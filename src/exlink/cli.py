@@ -266,9 +266,7 @@ def _report(args: argparse.Namespace) -> int:
     model, run = _scenario_on_model(args)
     checks = None
     if args.checks:
-        print(
-            "Running the causal checks (the placebos and prior sensitivity refit) ...", flush=True
-        )
+        print("Running the causal checks (the placebos refit the model) ...", flush=True)
         checks = check_all(model, fit={"progressbar": False})
         print(checks, flush=True)
     path = write_html(model, run.result, args.out, run.plan, title=args.title, checks=checks)
@@ -418,7 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("model", help="the saved model (.nc)")
     check.add_argument("--out", default="checks", help="folder to write into (checks/)")
     check.add_argument(
-        "--no-sensitivity", action="store_true", help="skip prior sensitivity (two full refits)"
+        "--no-sensitivity",
+        action="store_true",
+        help="skip prior sensitivity (it refits only where reweighting fails)",
     )
     check.add_argument("--draws", type=int, default=500, help="draws per chain of a refit (500)")
     check.add_argument("--tune", type=int, default=500, help="tuning draws of a refit (500)")

@@ -18,8 +18,8 @@ and writes everything into one folder::
         figures/*.png     the report's figures
 
 The causal checks run at reduced refit settings (:data:`CHECK_FIT`: the
-placebos refit the bank with fewer draws; the prior sensitivity, two more
-refits, is left to ``exlink check``), so the report shows them.
+placebos refit the bank with fewer draws; the prior sensitivity reweights
+the fitted draws), so the report shows them.
 """
 
 from __future__ import annotations
@@ -87,8 +87,8 @@ def run_demo(
         a :class:`~exlink.ConvergenceError` after the model is saved.
     checks
         Run the causal checks (event study, placebos in time and space,
-        reverse direction; the placebos refit with :data:`CHECK_FIT`) and put
-        them in the report and ``verdicts.csv``.
+        reverse direction, prior sensitivity; the placebos refit with
+        :data:`CHECK_FIT`) and put them in the report and ``verdicts.csv``.
 
     Returns
     -------
@@ -128,12 +128,11 @@ def run_demo(
 
         echo(
             "Running the causal checks (event study, placebos in time and space, reverse "
-            "direction; the placebos refit the model with fewer draws) ..."
+            "direction, prior sensitivity; the placebos refit the model with fewer draws) ..."
         )
         report_checks = check_all(
             model,
             fit=CHECK_FIT | {"random_seed": random_seed},
-            sensitivity=False,
             progressbar=progressbar,
         )
         echo(repr(report_checks).splitlines()[0])

@@ -5,17 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytest
+import xarray as xr
 
 import exlink as xl
 from exlink.datasets import make_service_chain
-from exlink.models.compiled_models import COMPILED, CompiledModels
+from exlink.models.compiled_models import COMPILED, CompiledModels, relabel
 from exlink.models.sampling import exact_arithmetic
 
 nutpie = pytest.importorskip("nutpie")
 
 
-def small_model(values: np.ndarray, *, prior_sd: float = 1.0, groups: int = 4) -> pm.Model:
-    with pm.Model(coords={"group": range(groups)}) as model:
+def small_model(
+    values: np.ndarray, *, prior_sd: float = 1.0, groups: int = 4, labels=None
+) -> pm.Model:
+    with pm.Model(coords={"group": range(groups) if labels is None else labels}) as model:
         data = pm.Data("values", values)
         mean = pm.Normal("mean", 0, prior_sd, dims="group")
         spread = pm.HalfNormal("spread", 1)
@@ -46,6 +49,30 @@ def test_new_data_reuses_the_compiled_model_and_gives_a_fresh_compiles_draws():
     assert abs(draws(reused).mean() - 3) < 0.5
 
 
+def test_other_labels_reuse_the_compiled_model_and_the_trace_takes_the_new_labels():
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=40)
+    first = small_model(values)
+    second = small_model(values + 1.0, labels=["north", "south", "east", "west"])
+    cache = CompiledModels()
+    with exact_arithmetic():
+        cache.compile(first)
+        reused = cache.compile(second)
+        fresh = nutpie.compile_pymc_model(second, backend="numba")
+        settings = {"draws": 60, "tune": 60, "chains": 2, "seed": 3, "progress_bar": False}
+        from_reused = nutpie.sample(reused, cores=1, **settings)
+        from_fresh = nutpie.sample(fresh, cores=1, **settings)
+    assert (cache.hits, cache.misses) == (1, 1)
+    # nutpie writes the labels it was compiled with; relabel gives the sampled model's.
+    assert list(from_reused.posterior["group"].values) == [0, 1, 2, 3]
+    relabelled = relabel(from_reused, second)
+    for name in ("mean", "doubled"):
+        xr.testing.assert_identical(
+            relabelled.posterior[name].to_dataset(), from_fresh.posterior[name].to_dataset()
+        )
+    assert list(relabelled.posterior["group"].values) == ["north", "south", "east", "west"]
+
+
 def test_another_computation_compiles_afresh():
     values = np.random.default_rng(1).normal(size=40)
     cache = CompiledModels()
@@ -71,19 +98,34 @@ def test_the_oldest_compiled_model_is_forgotten_beyond_capacity():
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
-def test_a_chain_fitted_to_a_new_panel_of_the_same_shape_is_not_compiled_again():
+def test_a_chain_fitted_to_another_panel_of_the_same_shape_is_not_compiled_again():
     settings = {"draws": 100, "tune": 100, "chains": 2, "random_seed": 4, "progressbar": False}
-    first, second = (make_service_chain(30, 10, seed=s) for s in (1, 2))
+    first = make_service_chain(30, 10, seed=1)
+    # Another data set of the same shape: other unit names, later periods.
+    second = make_service_chain(30, 10, seed=2, start="2024-03")
+    frame = second.data.assign(unit="branch-" + second.data["unit"])
+    panel = xl.Panel.from_frame(
+        frame,
+        unit="unit",
+        period="period",
+        stages=list(second.chain.columns),
+        interventions=list(second.chain.intervention_names),
+        attributes=list(second.attributes),
+    )
     COMPILED.clear()
     original = xl.ChainModel(first.chain).fit(first.panel(), **settings)
-    reused = xl.ChainModel(second.chain).fit(second.panel(), **settings)
+    reused = xl.ChainModel(second.chain).fit(panel, **settings)
     assert COMPILED.hits == 1
     COMPILED.clear()
-    fresh = xl.ChainModel(second.chain).fit(second.panel(), **settings)
-    for name in ("beta", "gamma"):
-        np.testing.assert_array_equal(
-            reused.idata.posterior[name].values, fresh.idata.posterior[name].values
+    fresh = xl.ChainModel(second.chain).fit(panel, **settings)
+    for name in ("beta", "gamma", "unit_effect", "period_effect"):
+        xr.testing.assert_identical(
+            reused.idata.posterior[name].to_dataset(), fresh.idata.posterior[name].to_dataset()
         )
+    assert list(reused.idata.posterior["unit"].values) == list(panel.units)
+    assert (
+        reused.idata.posterior["period"].values[0] != original.idata.posterior["period"].values[0]
+    )
     # The stage spreads are data too: effects are on the second panel's scale.
     design = reused.design
     targets = [e.target for e in design.effects]

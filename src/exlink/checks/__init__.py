@@ -61,9 +61,11 @@ def check_all(
     model
         A fitted :class:`~exlink.models.chain.ChainModel`.
     fit
-        Sampler settings of the refits (placebos and prior sensitivity).
+        Sampler settings of the refits (the placebos; the prior
+        sensitivity where reweighting the fitted draws fails).
     sensitivity
-        Run the prior sensitivity check (two full refits); skip it for speed.
+        Run the prior sensitivity check. It reweights the fitted draws and
+        refits only for a prior width the weights cannot reach.
     client
         A ``dask.distributed.Client``: the checks that refit run as tasks on
         its cluster, side by side, and the warnings they raise there are

@@ -1,11 +1,17 @@
 """Prior sensitivity: whether the effects change under narrower or wider priors.
 
-The model is refitted with the priors of every effect (link coefficients,
-the lever pools of the interventions, moderations; the user's own priors of
-those included) scaled by each factor. An effect the data pin down barely
-moves; one that moves by more than ``tolerance`` posterior standard
-deviations, or whose interval starts or stops holding zero, was set by its
-prior as much as by the data.
+The priors of every effect (link coefficients, the lever pools of the
+interventions, moderations; the user's own priors of those included) are
+scaled by each factor. An effect the data pin down barely moves; one that
+moves by more than ``tolerance`` posterior standard deviations, or whose
+interval starts or stops holding zero, was set by its prior as much as by the
+data.
+
+The posterior under each scaled prior comes from the fitted draws, reweighted
+by the ratio of the priors (:mod:`exlink.checks.prior_weights`): no refit.
+Where the weights cannot be trusted (their Pareto ``k`` is too large: the new
+posterior is far from the fitted one), that factor is refitted instead, and
+``method="refit"`` refits every factor.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from exlink.checks.prior_weights import prior_log_ratio, reweight
 from exlink.checks.refit import fit_settings, refit
 from exlink.checks.result import FAILED, PASSED, CheckResult, verdict_row
+from exlink.models import summaries
 from exlink.models.prior_set import PriorSet
 from exlink.priors import Prior
 
@@ -47,6 +55,10 @@ def scaled_priors(model: ChainModel, factor: float) -> dict[str, Prior]:
     return out
 
 
+METHODS = ("reweight", "refit")
+"""How the posterior under other priors is found: reweighted draws, or a refit."""
+
+
 def prior_sensitivity(
     model: ChainModel,
     factors: Sequence[float] = (0.5, 2.0),
@@ -54,8 +66,9 @@ def prior_sensitivity(
     tolerance: float = TOLERANCE,
     hdi_prob: float = 0.9,
     fit: Mapping[str, Any] | None = None,
+    method: str = "reweight",
 ) -> CheckResult:
-    """Refit with narrower and wider effect priors and compare every effect.
+    """Compare every effect under narrower and wider effect priors.
 
     Parameters
     ----------
@@ -69,25 +82,54 @@ def prior_sensitivity(
     hdi_prob
         Probability of the intervals compared.
     fit
-        Sampler settings of the refits (default 500 draws and 500 tuning
-        steps per chain, the model's chain count, seed 1).
+        Sampler settings of any refit (default 500 draws and 500 tuning steps
+        per chain, the model's chain count, seed 1); the seed also sets the
+        resampling of reweighted draws.
+    method
+        ``"reweight"`` (default): reweight the fitted draws by the ratio of
+        the priors, and refit a factor only where the weights' Pareto ``k``
+        is too large. ``"refit"``: refit the model under every factor.
 
     Returns
     -------
     CheckResult
         ``table``: one row per effect with its largest move; ``details``:
-        every effect's mean and interval under each prior.
+        every effect's mean and interval under each prior, with ``method``
+        (``"as fitted"``, ``"reweighted"`` or ``"refitted"``) and, for
+        reweighted draws, ``pareto_k`` and the weights' ``ess``.
     """
     factors = [float(f) for f in factors]
     if not factors or any(f <= 0 or f == 1 for f in factors):
         raise ValueError(f"factors must be positive and other than 1, got {factors}.")
-    base = _effects(model.effects(hdi_prob), "as fitted")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    settings = fit_settings(model, fit)
+    base = _effects(model.effects(hdi_prob), "as fitted").assign(method="as fitted")
     runs, notes = [base], []
     for factor in factors:
-        fitted, note = refit(
-            model, model.chain, model.panel, scaled_priors(model, factor), fit_settings(model, fit)
-        )
-        runs.append(_effects(fitted.effects(hdi_prob), f"priors x{factor:g}"))
+        label = f"priors x{factor:g}"
+        priors = scaled_priors(model, factor)
+        if method == "reweight":
+            ratio = prior_log_ratio(model, priors, EFFECT_GROUPS)
+            if ratio is not None:
+                posterior = model.idata.posterior.to_dataset()
+                result = reweight(posterior, ratio, settings.get("random_seed"))
+                if result.reliable:
+                    effects = summaries.effects_table(
+                        model.chain, result.idata, hdi_prob, model.design
+                    )
+                    runs.append(
+                        _effects(effects, label).assign(
+                            method="reweighted", pareto_k=result.pareto_k, ess=result.ess
+                        )
+                    )
+                    continue
+                notes.append(
+                    f"x{factor:g}: reweighting was unreliable (Pareto k "
+                    f"{result.pareto_k:.2f} > {result.threshold:.2f}), so it was refitted"
+                )
+        fitted, note = refit(model, model.chain, model.panel, priors, settings)
+        runs.append(_effects(fitted.effects(hdi_prob), label).assign(method="refitted"))
         if note:
             notes.append(f"x{factor:g}: {note}")
     details = pd.concat(runs, ignore_index=True)

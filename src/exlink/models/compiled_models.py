@@ -9,12 +9,18 @@ chain to several panels of the same shape. Here such a refit takes the compiled
 model and swaps in its own data (``CompiledPyMCModel.with_data``).
 
 Two models share a compiled model only when they are the same computation
-apart from their data containers (``pm.Data``): the same coordinates and
-dimensions, the same variables, and log density and derived quantities that
-PyTensor's :func:`~pytensor.graph.basic.equal_computations` finds equal, with
-every constant equal, value for value. Their starting points, which nutpie
-jitters, must agree as well. Anything else compiles afresh. The draws are the
-draws a fresh compilation gives: same data, same seed, same numbers.
+apart from their data containers (``pm.Data``): coordinates of the same
+lengths, the same dimensions and variables, and log density and derived
+quantities that PyTensor's :func:`~pytensor.graph.basic.equal_computations`
+finds equal, with every constant equal, value for value. Their starting
+points, which nutpie jitters, must agree as well. Anything else compiles
+afresh. The draws are the draws a fresh compilation gives: same data, same
+seed, same numbers.
+
+Coordinate labels are not part of the computation: a rolling window (the same
+units, later periods) or a data set with other unit names reuses the compiled
+model too. nutpie writes the labels it was compiled with into the trace, so
+:func:`relabel` gives the trace the sampled model's own labels afterwards.
 
 The most recently used :data:`CAPACITY` compiled models are kept, per process.
 """
@@ -28,7 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pymc as pm
+import xarray as xr
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable, equal_computations
 from pytensor.graph.traversal import graph_inputs
@@ -122,9 +130,12 @@ COMPILED = CompiledModels()
 
 
 def _signature(model: pm.Model, inputs: list[Variable]) -> Hashable:
-    """What two models must share to be compared at all: names, shapes, coordinates."""
+    """What two models must share to be compared at all: names, shapes, coordinate lengths.
+
+    Labels are left out: they never enter the computation (:func:`relabel`).
+    """
     coords = tuple(
-        (name, None if values is None else tuple(values)) for name, values in model.coords.items()
+        (name, None if values is None else len(values)) for name, values in model.coords.items()
     )
     dims = tuple(sorted((k, tuple(v)) for k, v in model.named_vars_to_dims.items()))
     values = tuple((v.name, str(v.type)) for v in model.value_vars)
@@ -138,6 +149,45 @@ def _signature(model: pm.Model, inputs: list[Variable]) -> Hashable:
         if isinstance(v, SharedVariable)
     )
     return coords, dims, values, named, data
+
+
+TRACE_GROUPS = ("posterior", "sample_stats", "warmup_posterior", "warmup_sample_stats")
+"""The groups of nutpie's trace whose coordinates come from the compiled model."""
+
+
+def relabel(idata: xr.DataTree, model: pm.Model) -> xr.DataTree:
+    """The trace with ``model``'s coordinate labels.
+
+    A compiled model reused for ``model`` writes the labels of the model it
+    was compiled for (other units, other periods) into the trace: here each
+    dimension of ``model`` takes ``model``'s own labels, as a fresh compile
+    would have written them. Values and attributes are unchanged.
+
+    Parameters
+    ----------
+    idata
+        nutpie's trace of ``model``.
+    model
+        The model sampled.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``idata``, changed in place where a label differed.
+    """
+    labels = {name: pd.Index(values) for name, values in model.coords.items() if values is not None}
+    for group in TRACE_GROUPS:
+        if group not in idata.children:
+            continue
+        dataset = idata[group].to_dataset()
+        changed = {
+            name: index
+            for name, index in labels.items()
+            if name in dataset.dims and not dataset.get_index(name).equals(index)
+        }
+        if changed:
+            idata[group] = xr.DataTree(dataset.assign_coords(changed))
+    return idata
 
 
 def _computation(model: pm.Model) -> tuple[list[Variable], list[Variable]]:

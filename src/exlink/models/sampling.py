@@ -25,7 +25,7 @@ import pymc as pm
 import pytensor
 import xarray as xr
 
-from exlink.models.compiled_models import COMPILED
+from exlink.models.compiled_models import COMPILED, relabel
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
 _NEEDS = {"nutpie": ("nutpie",), "numpyro": ("numpyro", "jax"), "pymc": ()}
@@ -144,8 +144,8 @@ def _sample_nutpie(
     and the result has the same groups. Going to nutpie directly skips the
     step-method assignment :func:`pymc.sample` does first, which compiles
     PyTensor functions nutpie never calls, and reuses the compiled model of an
-    earlier fit of the same computation on other data
-    (:mod:`exlink.models.compiled_models`).
+    earlier fit of the same computation on other data, even with other unit or
+    period labels (:mod:`exlink.models.compiled_models`).
     """
     import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
@@ -166,5 +166,8 @@ def _sample_nutpie(
             progress_bar=progressbar,
             **settings,
         )
-    patch_nutpie_idata(idata, model, sampling_time=time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    # A compiled model reused from another panel wrote that panel's labels.
+    idata = relabel(idata, model)
+    patch_nutpie_idata(idata, model, sampling_time=elapsed)
     return idata
