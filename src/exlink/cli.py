@@ -352,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the model, scenario, CSV tables, figures and an HTML report into one folder.",
     )
     demo.add_argument("--out", default="exlink-demo", help="folder to write into (exlink-demo/)")
-    _sampler_arguments(demo, seed=1, draws=1500)
+    _sampler_arguments(demo, seed=1, draws=1000)
     _allow_unconverged_argument(demo)
     demo.add_argument(
         "--no-checks",

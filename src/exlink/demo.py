@@ -58,7 +58,7 @@ class DemoRun:
 def run_demo(
     out: str | Path = "exlink-demo",
     *,
-    draws: int = 1500,
+    draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
     random_seed: int = 1,

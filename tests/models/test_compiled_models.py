@@ -85,6 +85,27 @@ def test_another_computation_compiles_afresh():
     assert len(cache) == 4
 
 
+def started_from_data(scale: np.ndarray) -> pm.Model:
+    """A model whose second variable starts where the jittered first one and the data put it."""
+    with pm.Model() as model:
+        data = pm.Data("scale", scale)
+        slope = pm.Normal("slope", 0, 1)
+        pm.Normal("level", slope * data.sum(), 1)
+    return model
+
+
+def test_a_start_computed_from_other_data_compiles_afresh():
+    # nutpie's starting-point function keeps the data it was compiled with, so
+    # reusing it for other data would start the sampler elsewhere than a fresh
+    # compile does.
+    cache = CompiledModels()
+    with exact_arithmetic():
+        cache.compile(started_from_data(np.ones(3)))
+        cache.compile(started_from_data(np.full(3, 2.0)))
+        cache.compile(started_from_data(np.ones(3)))
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
 def test_the_oldest_compiled_model_is_forgotten_beyond_capacity():
     values = np.random.default_rng(2).normal(size=40)
     cache = CompiledModels(capacity=1)

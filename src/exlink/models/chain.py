@@ -33,6 +33,7 @@ from exlink.models.measurement import Measurement, measurement_table
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import reliability_table
 from exlink.models.sampling import exact_arithmetic, quiet_forward_sampling, run_sampler
+from exlink.models.unit_levels import LEVEL
 from exlink.priors import Prior
 from exlink.spec import Chain
 
@@ -619,6 +620,8 @@ class ChainModel:
     def _require_design(self) -> ChainDesign:
         if self._design is None and self.panel is not None:
             self._design = ChainDesign(self.chain, self.panel)
+            if self.idata is not None and _direct_unit_effects(self.idata):
+                self._design.term_means = None
         if self._design is None:
             raise RuntimeError("the model is not built yet: call model.build(panel) or fit(panel).")
         return self._design
@@ -661,6 +664,9 @@ class ChainModel:
             )
         raw = design.original_values()
         design.means, design.sds, design.central = fitted.means, fitted.sds, fitted.central
+        # Unit effects are sampled through these means: the draws' unit effects need the
+        # fitted ones.
+        design.term_means = fitted.term_means
         design.y = (raw - fitted.means[:, None, None]) / fitted.sds[:, None, None]
         design.constructs = {
             name: term.restated(fitted.constructs[name]) for name, term in design.constructs.items()
@@ -687,3 +693,15 @@ def _quiet_potentials() -> Iterator[None]:
     with warnings.catch_warnings(), exact_arithmetic():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         yield
+
+
+def _direct_unit_effects(idata: xr.DataTree) -> bool:
+    """Whether the draws sampled the unit effects directly: a model saved before unit levels.
+
+    Its graph is built the same way, so its draws are read as they were
+    sampled (the two parametrisations are the same model).
+    """
+    if "posterior" not in idata.children:
+        return False
+    posterior = idata.posterior
+    return "unit_effect" in posterior.data_vars and LEVEL not in posterior.data_vars

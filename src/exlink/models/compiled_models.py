@@ -13,7 +13,9 @@ apart from their data containers (``pm.Data``): coordinates of the same
 lengths, the same dimensions and variables, and log density and derived
 quantities that PyTensor's :func:`~pytensor.graph.basic.equal_computations`
 finds equal, with every constant equal, value for value. Their starting
-points, which nutpie jitters, must agree as well. Anything else compiles
+points, which nutpie jitters, must agree as well, and so must any data a
+starting point is computed from: nutpie's function for the starting point
+keeps the data of the model it was compiled for. Anything else compiles
 afresh. The draws are the draws a fresh compilation gives: same data, same
 seed, same numbers.
 
@@ -37,9 +39,11 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
+from pymc.initial_point import make_initial_point_expression
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable, equal_computations
 from pytensor.graph.traversal import graph_inputs
+from pytensor.tensor.random.type import RandomType
 
 CAPACITY = 4
 """How many compiled models a process keeps for reuse."""
@@ -51,6 +55,7 @@ class _Entry:
     outputs: list[Variable]
     inputs: list[Variable]
     start: dict[str, np.ndarray]
+    start_data: dict[str, np.ndarray]
 
 
 class CompiledModels:
@@ -105,17 +110,20 @@ class CompiledModels:
             return nutpie.compile_pymc_model(model, backend="numba")
         key = _signature(model, inputs)
         start = model.initial_point(random_seed=0)
+        start_data = _start_data(model)
         with self._lock:
             entries = self._entries.get(key, [])
             for entry in entries:
-                if _same(entry, outputs, inputs, start):
+                if _same(entry, outputs, inputs, start, start_data):
                     self._entries.move_to_end(key)
                     self.hits += 1
                     return _with_data(entry.compiled, inputs)
         compiled = nutpie.compile_pymc_model(model, backend="numba")
         with self._lock:
             self.misses += 1
-            self._entries.setdefault(key, []).append(_Entry(compiled, outputs, inputs, start))
+            self._entries.setdefault(key, []).append(
+                _Entry(compiled, outputs, inputs, start, start_data)
+            )
             self._entries.move_to_end(key)
             while len(self) > self.capacity:
                 oldest = next(iter(self._entries))
@@ -200,6 +208,22 @@ def _computation(model: pm.Model) -> tuple[list[Variable], list[Variable]]:
     return outputs, [*model.value_vars, *shared]
 
 
+def _start_data(model: pm.Model) -> dict[str, np.ndarray]:
+    """The values of the data containers the model's jittered starting point reads."""
+    expressions = make_initial_point_expression(
+        free_rvs=model.free_RVs,
+        rvs_to_transforms=model.rvs_to_transforms,
+        initval_strategies=model.rvs_to_initial_values,
+        jitter_rvs=set(model.free_RVs),
+        return_transformed=True,
+    )
+    return {
+        v.name: np.asarray(v.get_value())
+        for v in graph_inputs(expressions)
+        if isinstance(v, SharedVariable) and not isinstance(v.type, RandomType)
+    }
+
+
 def _with_data(compiled: Any, inputs: list[Variable]) -> Any:
     """The compiled model holding the values of ``inputs``'s data containers.
 
@@ -214,12 +238,20 @@ def _with_data(compiled: Any, inputs: list[Variable]) -> Any:
 
 
 def _same(
-    entry: _Entry, outputs: list[Variable], inputs: list[Variable], start: dict[str, np.ndarray]
+    entry: _Entry,
+    outputs: list[Variable],
+    inputs: list[Variable],
+    start: dict[str, np.ndarray],
+    start_data: dict[str, np.ndarray],
 ) -> bool:
     if len(entry.inputs) != len(inputs) or len(entry.outputs) != len(outputs):
         return False
-    if entry.start.keys() != start.keys() or not all(
-        np.array_equal(entry.start[name], start[name]) for name in start
-    ):
+    if not _equal_values(entry.start, start) or not _equal_values(entry.start_data, start_data):
         return False
     return equal_computations(entry.outputs, outputs, in_xs=entry.inputs, in_ys=inputs)
+
+
+def _equal_values(left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> bool:
+    return left.keys() == right.keys() and all(
+        np.array_equal(left[name], right[name]) for name in left
+    )

@@ -155,6 +155,12 @@ class ChainDesign:
         Groups of latent survey stages whose true values are integrated out
         exactly (:mod:`exlink.models.integration`); the other latent stages'
         true values are sampled.
+    term_means
+        ``(links + effects, units)``: each unit's mean of what each term's
+        slope multiplies (:meth:`unit_term_means`), fixed at the fit like the
+        stages' scales; unit effects are sampled through them
+        (:mod:`exlink.models.unit_levels`). ``None`` for the draws of a model
+        saved before unit levels, whose unit effects were sampled directly.
     """
 
     def __init__(self, chain: Chain, panel: Panel) -> None:
@@ -192,6 +198,7 @@ class ChainDesign:
                 for j in range(len(self.stage_names))
             ]
         )
+        self.term_means = self.unit_term_means()
         self.surveys = survey_terms(self, panel)
         self.integrated = integrated_groups(
             self.links,
@@ -217,6 +224,28 @@ class ChainDesign:
         cells = np.zeros(self.shape, dtype=bool)
         cells[:, self.first_period[j] :] = True
         return cells
+
+    def unit_term_means(self) -> np.ndarray:
+        """Each unit's mean of what each link's and effect's slope multiplies.
+
+        For a link, its source's observed values (survey means for a survey
+        stage), lagged; for an effect, its intervention's rollout. The mean
+        runs over the unit's periods in which the target is modelled and the
+        value is known (0 where none is).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(links + effects, units)``, links first, in the design's order.
+        """
+        data = np.nan_to_num(self.y)
+        rows = []
+        for term in self.links:
+            known = self.modelled(term.target) & _lagged(~np.isnan(self.y[term.source]), term.lag)
+            rows.append(_unit_means(_lagged(data[term.source], term.lag), known))
+        for term in self.effects:
+            rows.append(_unit_means(self.rollouts[term.intervention], self.modelled(term.target)))
+        return np.array(rows).reshape(len(rows), self.shape[0])
 
     def observed_cells(self, j: int) -> np.ndarray:
         """Flat indices of the cells of stage ``j`` that enter its likelihood.
@@ -505,3 +534,15 @@ def _warn_unidentified(design: ChainDesign) -> None:
     table = rollout_variation(design.intervention_names, design.rollouts)
     for row in table[~table["identified"]].itertuples():
         warnings.warn(f"intervention {row.warning}.", UserWarning, stacklevel=4)
+
+
+def _lagged(cells: np.ndarray, lag: int) -> np.ndarray:
+    """``(units, periods)`` moved ``lag`` periods later, the first ``lag`` zero."""
+    if lag == 0:
+        return cells
+    return np.concatenate([np.zeros_like(cells[:, :lag]), cells[:, :-lag]], axis=1)
+
+
+def _unit_means(x: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Each unit's mean of ``x`` ``(units, periods)`` over its ``known`` cells (0 if none)."""
+    return np.where(known, x, 0.0).sum(axis=1) / np.maximum(known.sum(axis=1), 1)

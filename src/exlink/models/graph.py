@@ -15,8 +15,11 @@ where it is a link's source (:mod:`exlink.models.latent`,
 ``a[j]`` and ``tau[j]`` are zero-sum normals with spreads ``unit_sd[j]`` and
 ``period_sd[j]``, so unit and period effects are identified apart from the
 intercept. Unit effects are centred (many periods per unit pin each one down,
-where a centred form samples best); period effects are centred when many units
-inform each period and non-centred otherwise (see ``_period_effects``). ``f`` is the
+where a centred form samples best) and sampled through each unit's level, its
+unit effect plus what its links and effects contribute on average, which frees
+them from the slopes (:mod:`exlink.models.unit_levels`); period effects are
+centred when many units inform each period and non-centred otherwise (see
+``_period_effects``). ``f`` is the
 link's curve (:func:`exlink.transforms.link_curve`: the source itself for a
 linear link; for a curved one anchored at the source's mean, with an average
 slope of 1 across the source's central range, so ``beta`` is the link's
@@ -72,11 +75,13 @@ from exlink.models.latent import (
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import signal_share
 from exlink.models.survey_filter import integrate_group
+from exlink.models.unit_levels import Term, unit_effects
 from exlink.transforms import link_curve_tensor, ramped_exposure_tensor, rising
 
 STAGE_DATA = "stage_values"
 ROLLOUT_DATA = "rollouts"
 STAGE_SDS = "stage_sds"
+TERM_MEANS = "term_unit_means"
 
 
 def build_graph(
@@ -109,9 +114,6 @@ def build_graph(
         else:
             unit_sd = _group("unit_sd", priors, STAGE, coords)
             period_sd = _group("period_sd", priors, STAGE, coords)
-            unit_effect = pm.ZeroSumNormal(
-                "unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT)
-            )
             period_effect = _period_effects(period_sd, design, coords)
 
         beta = _group(BETA, priors, LINK, coords)
@@ -168,6 +170,16 @@ def build_graph(
                 )
             return slope(i, term) * shifted
 
+        def effect_slope(i, term):
+            value = gamma[i]
+            if term.moderator:
+                value = value + effect_moderation[moderated_effects[term.label]] * z[term.moderator]
+            return value
+
+        if not design.cross_sectional:
+            terms = _level_terms(design, slope, effect_slope)
+            unit_effect = unit_effects(unit_sd, terms, len(coords[STAGE]), n_units)
+
         def ahead(term) -> bool:
             """The link's source values exist before its target's expected value is built."""
             return (
@@ -192,15 +204,8 @@ def build_graph(
                 if term.target == j and not design.is_integrated(term.source) and ahead(term):
                     mu = mu + link_term(i, term, full)
             for i, term in enumerate(design.effects):
-                if term.target != j:
-                    continue
-                slope_k = gamma[i]
-                if term.moderator:
-                    slope_k = (
-                        slope_k
-                        + effect_moderation[moderated_effects[term.label]] * z[term.moderator]
-                    )
-                mu = mu + slope_k * exposures[term.intervention]
+                if term.target == j:
+                    mu = mu + effect_slope(i, term) * exposures[term.intervention]
             base[j] = mu
             if design.is_construct(j):
                 reading, precision = item_reading(design, name, items)
@@ -445,6 +450,23 @@ def _original_scale(design, beta, gamma, link_moderation, effect_moderation, coo
         pm.Deterministic(
             EFFECT_MODERATION, effect_moderation * sds[moderated], dims=MODERATED_EFFECT
         )
+
+
+def _level_terms(design: ChainDesign, slope, effect_slope) -> list[Term]:
+    """Every link and effect term, with each unit's mean of what its slope multiplies.
+
+    The means are the design's :attr:`~ChainDesign.term_means`, held as data
+    (:data:`TERM_MEANS`). See :mod:`exlink.models.unit_levels`.
+    """
+    if design.term_means is None:
+        return []
+    slopes = [slope(i, term) for i, term in enumerate(design.links)]
+    slopes += [effect_slope(i, term) for i, term in enumerate(design.effects)]
+    if not slopes:
+        return []
+    targets = [term.target for term in (*design.links, *design.effects)]
+    means = pm.Data(TERM_MEANS, design.term_means)
+    return [Term(j, b, means[k]) for k, (j, b) in enumerate(zip(targets, slopes, strict=True))]
 
 
 def _shift(source, lag: int, n_units: int):
