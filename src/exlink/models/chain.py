@@ -416,7 +416,12 @@ class ChainModel:
         names = [f"y[{n}]" for n in self.chain.stage_names]
         with _quiet_potentials():
             predictive = pm.sample_posterior_predictive(
-                posterior, model=model, var_names=names, random_seed=random_seed, progressbar=False
+                posterior,
+                model=model,
+                var_names=names,
+                freeze_vars=_drawn(model, posterior),
+                random_seed=random_seed,
+                progressbar=False,
             )
         return summaries.stage_draws(self._design, predictive["posterior_predictive"].to_dataset())
 
@@ -452,7 +457,10 @@ class ChainModel:
                 pm.Deterministic("mu", stacked, dims=(STAGE, UNIT, PERIOD))
             with _quiet_potentials(), quiet_forward_sampling():
                 out = pm.sample_posterior_predictive(
-                    posterior, var_names=["mu"], progressbar=False
+                    posterior,
+                    var_names=["mu"],
+                    freeze_vars=_drawn(model, posterior),
+                    progressbar=False,
                 )["posterior_predictive"]["mu"]
         return summaries.to_original_scale(self._design, out)
 
@@ -677,6 +685,16 @@ class ChainModel:
     def __repr__(self) -> str:
         state = "fitted" if self.idata is not None else "built" if self._model else "not built"
         return f"ChainModel ({state})\n{self.chain!r}"
+
+
+def _drawn(model: pm.Model, posterior: xr.Dataset) -> list[str]:
+    """The model's free variables that the posterior holds draws of.
+
+    Predictions keep them at their draws. Named to PyMC as frozen: given the
+    posterior alone, it cannot tell that the data they depend on (the fitted
+    term means of the unit levels) are the fitted data, and would warn.
+    """
+    return [v.name for v in model.free_RVs if v.name in posterior.data_vars]
 
 
 @contextlib.contextmanager
