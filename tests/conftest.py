@@ -1,11 +1,20 @@
 from pathlib import Path
 
 import pandas as pd
+import pytensor
 import pytest
 
 import exlink as xl
 from frames import small_frame
 from mocking import mocked_sampling
+
+# PyTensor functions these tests compile themselves (prior and posterior predictive
+# draws, densities and gradients, predictions) run on PyTensor's Python linker: Numba
+# takes tens of seconds to compile each of them, for a few dozen evaluations. The NUTS
+# sampler is unaffected: nutpie compiles the model with Numba whatever the default
+# mode, as it does for users, and the tests that run exlink in a subprocess (the demo,
+# the command line, the notebooks) keep PyTensor's default mode throughout.
+pytensor.config.mode = "FAST_COMPILE"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -15,7 +15,14 @@ warnings.simplefilter("ignore")
 import exlink as xl
 from exlink.datasets import make_service_chain
 
-data = make_service_chain(20, 10, seed=3)
+# Two stages, a lagged link, one ramped intervention: the whole model in few operations,
+# so that compiling it twice from nothing stays short.
+chain = xl.Chain(
+    stages=[xl.Stage("engagement", "ex"), xl.Stage("retention", "customer")],
+    links=[xl.Link("engagement", "retention", lag=1)],
+    interventions=[xl.Intervention("coaching", "engagement", lever="people")],
+)
+data = make_service_chain(20, 10, seed=3, chain=chain)
 model = xl.ChainModel(data.chain).fit(
     data.panel(), draws=100, tune=100, chains=2, random_seed=9, progressbar=False
 )

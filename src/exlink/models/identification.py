@@ -118,7 +118,7 @@ def _few_units(design: ChainDesign) -> list[str]:
     for term in design.links:
         source = shifted(scored[term.source], term.lag)
         target_seen = np.isfinite(scored[term.target])
-        within = np.where(target_seen, source - np.nanmean(source, axis=1, keepdims=True), np.nan)
+        within = np.where(target_seen, source - _seen_mean(source, axis=1), np.nan)
         weight = np.nansum(within**2, axis=1)
         if weight.sum() <= 0:
             continue
@@ -159,5 +159,13 @@ def _lags(design: ChainDesign) -> list[str]:
 
 
 def _two_way_demeaned(values: np.ndarray) -> np.ndarray:
-    out = values - np.nanmean(values, axis=1, keepdims=True)
-    return out - np.nanmean(out, axis=0, keepdims=True)
+    out = values - _seen_mean(values, axis=1)
+    return out - _seen_mean(out, axis=0)
+
+
+def _seen_mean(values: np.ndarray, axis: int) -> np.ndarray:
+    """Mean of the finite values along ``axis`` (kept), NaN where none is seen, silently."""
+    seen = np.isfinite(values)
+    count = seen.sum(axis=axis, keepdims=True)
+    total = np.where(seen, values, 0.0).sum(axis=axis, keepdims=True)
+    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
