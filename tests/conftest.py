@@ -8,12 +8,12 @@ import exlink as xl
 from frames import small_frame
 from mocking import mocked_sampling
 
-# PyTensor functions these tests compile themselves (prior and posterior predictive
-# draws, densities and gradients, predictions) run on PyTensor's Python linker: Numba
-# takes tens of seconds to compile each of them, for a few dozen evaluations. The NUTS
-# sampler is unaffected: nutpie compiles the model with Numba whatever the default
-# mode, as it does for users, and the tests that run exlink in a subprocess (the demo,
-# the command line, the notebooks) keep PyTensor's default mode throughout.
+# PyTensor functions these tests compile themselves (densities and gradients, the prior
+# draws of PyMC's mock sampler, ``.eval()``) run on PyTensor's Python linker, as exlink's
+# own predictive draws do: Numba takes tens of seconds to compile each of them, for a
+# few dozen evaluations. The NUTS sampler is unaffected: nutpie compiles the model with
+# Numba whatever the default mode, as it does for users, and the tests that run exlink
+# in a subprocess (the demo, the command line, the notebooks) keep PyTensor's defaults.
 pytensor.config.mode = "FAST_COMPILE"
 
 

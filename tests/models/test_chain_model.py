@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytensor
 import pytest
 
 import exlink as xl
@@ -341,3 +342,17 @@ def test_design_accounts_for_every_cell(built, sim):
         np.isnan(panel.stage("retention").values[:, 1:]).sum()
     )
     assert cells.loc["retention", "observed"] == modelled
+
+
+def test_predictive_draws_and_predictions_compile_nothing_with_numba(mocked):
+    """They run on the Python linker whatever PyTensor's default mode (Numba for users)."""
+    from numba.core import event
+
+    with pytensor.config.change_flags(mode="NUMBA"), event.install_recorder("numba:compile") as rec:
+        prior = mocked.sample_prior_predictive(draws=5, random_seed=1)
+        replicated = mocked.sample_posterior_predictive(draws=5, random_seed=1)
+        expected = mocked.predict(draws=5)
+    assert rec.buffer == []
+    assert prior["prior_predictive"]["y"].sizes["draw"] == 5
+    assert np.isfinite(replicated.sel(stage="nps").values).any()
+    assert np.isfinite(expected.sel(stage="nps").values).any()

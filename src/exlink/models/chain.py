@@ -32,7 +32,7 @@ from exlink.models.identification import draw_priors
 from exlink.models.measurement import Measurement, measurement_table
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import reliability_table
-from exlink.models.sampling import exact_arithmetic, quiet_forward_sampling, run_sampler
+from exlink.models.sampling import FORWARD_MODE, quiet_forward_sampling, run_sampler
 from exlink.models.unit_levels import LEVEL
 from exlink.priors import Prior
 from exlink.spec import Chain
@@ -387,7 +387,12 @@ class ChainModel:
         """
         model = self._require_model()
         with _quiet_potentials():
-            prior = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
+            prior = pm.sample_prior_predictive(
+                draws=draws,
+                model=model,
+                random_seed=random_seed,
+                compile_kwargs={"mode": FORWARD_MODE},
+            )
         stages = summaries.stage_draws(self._design, prior["prior_predictive"].to_dataset())
         return xr.DataTree.from_dict(
             {"prior": prior["prior"].to_dataset(), "prior_predictive": stages.to_dataset(name="y")}
@@ -422,6 +427,7 @@ class ChainModel:
                 freeze_vars=_drawn(model, posterior),
                 random_seed=random_seed,
                 progressbar=False,
+                compile_kwargs={"mode": FORWARD_MODE},
             )
         return summaries.stage_draws(self._design, predictive["posterior_predictive"].to_dataset())
 
@@ -461,6 +467,7 @@ class ChainModel:
                     var_names=["mu"],
                     freeze_vars=_drawn(model, posterior),
                     progressbar=False,
+                    compile_kwargs={"mode": FORWARD_MODE},
                 )["posterior_predictive"]["mu"]
         return summaries.to_original_scale(self._design, out)
 
@@ -701,14 +708,12 @@ def _drawn(model: pm.Model, posterior: xr.Dataset) -> list[str]:
 def _quiet_potentials() -> Iterator[None]:
     """Silence PyMC's note that Potentials are ignored by predictive sampling.
 
-    Compilation inside runs under :func:`~exlink.models.sampling.exact_arithmetic`.
-
     The Potentials only carry the likelihood of imputed stage values: prior
     predictive draws of those use the stage's own spread instead, and posterior
     predictive draws condition on their posterior values, which already
     include the Potentials.
     """
-    with warnings.catch_warnings(), exact_arithmetic():
+    with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         yield
 

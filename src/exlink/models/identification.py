@@ -32,7 +32,7 @@ from exlink.dims import SAMPLE_DIMS
 from exlink.models.design import ChainDesign
 from exlink.models.fixed_effects import shifted
 from exlink.models.reliability import reliability_table, reliability_warnings
-from exlink.models.sampling import exact_arithmetic, quiet_forward_sampling
+from exlink.models.sampling import FORWARD_MODE, quiet_forward_sampling
 from exlink.rollouts import rollout_variation
 
 MIN_CONTRACTION = 0.1
@@ -50,10 +50,14 @@ def draw_priors(model: pm.Model, random_seed: int | None, draws: int = 2000) -> 
     names = [n for n in PRIOR_PARAMETERS if n in model.named_vars]
     if not names:
         return None
-    with warnings.catch_warnings(), exact_arithmetic(), quiet_forward_sampling():
+    with warnings.catch_warnings(), quiet_forward_sampling():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         prior = pm.sample_prior_predictive(
-            draws=draws, model=model, var_names=names, random_seed=random_seed
+            draws=draws,
+            model=model,
+            var_names=names,
+            random_seed=random_seed,
+            compile_kwargs={"mode": FORWARD_MODE},
         )
     return prior["prior"].to_dataset()
 
