@@ -17,11 +17,14 @@ exlink's cases compile and sample with the arithmetic
 draws on a cold or a warm compile cache. ``--fastmath`` compiles them with
 numba's ``fastmath`` instead, to show what that guarantee costs. The
 hand-written model always compiles with nutpie's defaults (``fastmath`` on),
-as its author would run it.
+as its author would run it. ``--cold`` gives each case empty PyTensor and
+numba cache folders (deleted afterwards), so its compile seconds are those of
+a first fit on a new machine; by default the cases use the user's caches.
 
 Each line gives the seconds to build the model, compile it with nutpie and
 sample it, the smallest bulk ESS over every sampled quantity, ESS per second
-of sampling, the largest R-hat and the process's peak memory. nutpie compiles
+of sampling, the largest R-hat, the process's peak memory and whether its
+caches started empty (``"cold"``) or as found. nutpie compiles
 with numba by default (its cache makes a second compile of the same graph
 shorter); ``--backend jax`` compiles with JAX, on a GPU when JAX sees one.
 Run from the repository root::
@@ -30,15 +33,18 @@ Run from the repository root::
     .venv/bin/python benchmarks/fit_speed.py --cases a ref --chains 4 --draws 1000
     .venv/bin/python benchmarks/fit_speed.py --cases a d --backend jax   # needs exlink[jax]
     .venv/bin/python benchmarks/fit_speed.py --cases a ref --fastmath
+    .venv/bin/python benchmarks/fit_speed.py --cases d --cold            # nothing cached
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -150,6 +156,35 @@ def run_case(
     }
 
 
+def case_environment(cache: Path | None) -> dict[str, str]:
+    """The environment of a case's process: this one's, with empty caches under ``cache``.
+
+    PyTensor compiles into ``cache / "pytensor"`` (any other ``PYTENSOR_FLAGS``
+    are kept) and numba caches into ``cache / "numba"``. With ``cache=None``
+    the case uses the user's own caches.
+    """
+    env = dict(os.environ)
+    if cache is None:
+        return env
+    flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f.strip()]
+    flags = [f for f in flags if not f.strip().startswith("base_compiledir=")]
+    env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={cache / 'pytensor'}"])
+    env["NUMBA_CACHE_DIR"] = str(cache / "numba")
+    return env
+
+
+def run_in_own_process(case: str, args: argparse.Namespace) -> subprocess.CompletedProcess:
+    """Run one case in a fresh process, with empty caches when ``args.cold``."""
+    command = [sys.executable, __file__, "--one", case, "--draws", str(args.draws)]
+    command += ["--tune", str(args.tune), "--chains", str(args.chains)]
+    command += ["--backend", args.backend] + (["--fastmath"] if args.fastmath else [])
+    if not args.cold:
+        return subprocess.run(command, capture_output=True, text=True, env=case_environment(None))
+    with tempfile.TemporaryDirectory(prefix="exlink-cold-") as folder:
+        env = case_environment(Path(folder))
+        return subprocess.run(command, capture_output=True, text=True, env=env)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
@@ -167,6 +202,11 @@ def main() -> None:
         action="store_true",
         help="compile exlink's cases with numba's fastmath, not fit's exact arithmetic",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="compile each case with empty PyTensor and numba caches (a first fit)",
+    )
     parser.add_argument("--one", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -174,15 +214,13 @@ def main() -> None:
         print(json.dumps(row))
         return
     rows = []
+    cache = "cold" if args.cold else "as found"
     for case in args.cases:
-        command = [sys.executable, __file__, "--one", case, "--draws", str(args.draws)]
-        command += ["--tune", str(args.tune), "--chains", str(args.chains)]
-        command += ["--backend", args.backend] + (["--fastmath"] if args.fastmath else [])
-        done = subprocess.run(command, capture_output=True, text=True)
+        done = run_in_own_process(case, args)
         if done.returncode:
             print(f"case {case} failed:\n{done.stderr[-2000:]}")
             continue
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]) | {"cache": cache})
         print(json.dumps(rows[-1]), flush=True)
     by_case = {row["case"]: row for row in rows}
     if "a" in by_case and "ref" in by_case:

@@ -11,6 +11,7 @@ from dask import distributed
 
 import exlink as xl
 from exlink import checks
+from small_chains import TWO_STAGES
 
 pytestmark = [
     pytest.mark.slow,
@@ -74,7 +75,7 @@ def test_a_finance_sweep_on_a_cluster_equals_one_here(stored_model, client):
 
 
 def test_fits_of_each_region_on_a_cluster_equal_fits_here(client):
-    sim = xl.datasets.make_service_chain(n_units=24, n_periods=10, seed=5)
+    sim = xl.datasets.make_service_chain(n_units=24, n_periods=10, seed=5, chain=TWO_STAGES)
     panels = dict(list(sim.panel().split("region").items())[:2])
     settings = {"draws": 100, "tune": 100, "chains": 2, "random_seed": 4}
     here = xl.fit_each(sim.chain, panels, **settings)

@@ -11,6 +11,7 @@ import exlink as xl
 from exlink.datasets import make_service_chain
 from exlink.models.compiled_models import COMPILED, CompiledModels, relabel
 from exlink.models.sampling import exact_arithmetic
+from small_chains import TWO_STAGES
 
 nutpie = pytest.importorskip("nutpie")
 
@@ -121,12 +122,7 @@ def test_the_oldest_compiled_model_is_forgotten_beyond_capacity():
 @pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 def test_a_chain_fitted_to_another_panel_of_the_same_shape_is_not_compiled_again():
     settings = {"draws": 100, "tune": 100, "chains": 2, "random_seed": 4, "progressbar": False}
-    # Two stages, a lagged link, an intervention: the whole model, compiled quickly.
-    chain = xl.Chain(
-        stages=[xl.Stage("engagement", "ex"), xl.Stage("retention", "customer")],
-        links=[xl.Link("engagement", "retention", lag=1)],
-        interventions=[xl.Intervention("coaching", "engagement", lever="people")],
-    )
+    chain = TWO_STAGES
     first = make_service_chain(30, 10, seed=1, chain=chain)
     # Another data set of the same shape: other unit names, later periods.
     second = make_service_chain(30, 10, seed=2, start="2024-03", chain=chain)

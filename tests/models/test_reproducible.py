@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,21 +15,17 @@ import json, sys, warnings
 warnings.simplefilter("ignore")
 import exlink as xl
 from exlink.datasets import make_service_chain
+from small_chains import TWO_STAGES  # compiling it twice from nothing stays short
 
-# Two stages, a lagged link, one ramped intervention: the whole model in few operations,
-# so that compiling it twice from nothing stays short.
-chain = xl.Chain(
-    stages=[xl.Stage("engagement", "ex"), xl.Stage("retention", "customer")],
-    links=[xl.Link("engagement", "retention", lag=1)],
-    interventions=[xl.Intervention("coaching", "engagement", lever="people")],
-)
-data = make_service_chain(20, 10, seed=3, chain=chain)
+data = make_service_chain(20, 10, seed=3, chain=TWO_STAGES)
 model = xl.ChainModel(data.chain).fit(
     data.panel(), draws=100, tune=100, chains=2, random_seed=9, progressbar=False
 )
 posterior = model.idata.posterior
 print(json.dumps({name: posterior[name].values.ravel().tolist() for name in ("beta", "gamma")}))
 """
+HERE = Path(__file__).parents[1]
+"""The tests folder, where the fit's script finds :mod:`small_chains`."""
 
 
 def _fit_in_fresh_process(cache) -> dict[str, list[float]]:
@@ -36,6 +33,7 @@ def _fit_in_fresh_process(cache) -> dict[str, list[float]]:
         os.environ,
         PYTENSOR_FLAGS=f"base_compiledir={cache / 'pytensor'}",
         NUMBA_CACHE_DIR=str(cache / "numba"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
     )
     done = subprocess.run(
         [sys.executable, "-c", FIT], env=env, capture_output=True, text=True, check=False
