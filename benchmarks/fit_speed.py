@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 CASES = ("a", "ref", "b", "c", "d")
@@ -178,10 +179,9 @@ def run_in_own_process(case: str, args: argparse.Namespace) -> subprocess.Comple
     command = [sys.executable, __file__, "--one", case, "--draws", str(args.draws)]
     command += ["--tune", str(args.tune), "--chains", str(args.chains)]
     command += ["--backend", args.backend] + (["--fastmath"] if args.fastmath else [])
-    if not args.cold:
-        return subprocess.run(command, capture_output=True, text=True, env=case_environment(None))
-    with tempfile.TemporaryDirectory(prefix="exlink-cold-") as folder:
-        env = case_environment(Path(folder))
+    empty = tempfile.TemporaryDirectory(prefix="exlink-cold-") if args.cold else nullcontext()
+    with empty as folder:
+        env = case_environment(Path(folder) if folder else None)
         return subprocess.run(command, capture_output=True, text=True, env=env)
 
 

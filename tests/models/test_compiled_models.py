@@ -122,10 +122,9 @@ def test_the_oldest_compiled_model_is_forgotten_beyond_capacity():
 @pytest.mark.filterwarnings("ignore::exlink.ConvergenceWarning")
 def test_a_chain_fitted_to_another_panel_of_the_same_shape_is_not_compiled_again():
     settings = {"draws": 100, "tune": 100, "chains": 2, "random_seed": 4, "progressbar": False}
-    chain = TWO_STAGES
-    first = make_service_chain(30, 10, seed=1, chain=chain)
+    first = make_service_chain(30, 10, seed=1, chain=TWO_STAGES)
     # Another data set of the same shape: other unit names, later periods.
-    second = make_service_chain(30, 10, seed=2, start="2024-03", chain=chain)
+    second = make_service_chain(30, 10, seed=2, start="2024-03", chain=TWO_STAGES)
     frame = second.data.assign(unit="branch-" + second.data["unit"])
     panel = xl.Panel.from_frame(
         frame,
