@@ -6,6 +6,7 @@ import statsmodels.formula.api as smf
 from exlink.datasets import (
     DEFAULT_CHAIN,
     RETAIL_BANK_CHAIN,
+    RETAIL_BANK_SURVEYS,
     ChainTruth,
     build_retail_bank,
     load_retail_bank,
@@ -238,6 +239,28 @@ def test_bundled_data_are_what_the_generator_makes(bank):
     assert bank.truth.links == fresh.truth.links
     assert bank.truth.interventions == fresh.truth.interventions
     pd.testing.assert_frame_equal(bank.truth.unit_effects, fresh.truth.unit_effects)
+
+
+def test_the_bank_with_surveys_is_the_bundled_bank_seen_through_survey_means(bank):
+    surveyed = build_retail_bank(surveys=True)
+    panel = surveyed.panel()
+    cx = bank.chain.by_role()["cx"]
+    assert set(panel.surveys) == set(RETAIL_BANK_SURVEYS) == {"engagement", "enablement", *cx}
+    data = surveyed.data
+    for stage in ("attrition_rate", "retention", "revenue", "cost_to_serve"):
+        np.testing.assert_allclose(data[stage], bank.data[stage], rtol=1e-5, atol=1e-3)
+    for stage, spec in RETAIL_BANK_SURVEYS.items():
+        missing = data[stage].isna()
+        assert (missing == bank.data[stage].isna()).all()
+        assert (data.loc[missing, f"{stage}_n"] == 0).all()
+        assert (data.loc[~missing, f"{stage}_n"] >= 2).all()
+        # The true values are the bundled bank's; the means miss them by the sampling error.
+        truth = surveyed.true_values[stage][~missing]
+        np.testing.assert_allclose(truth, bank.data[stage][~missing], rtol=1e-5, atol=1e-3)
+        error = data[stage][~missing] - truth
+        assert error.abs().max() > 0
+        standardised = (error**2 * data[f"{stage}_n"][~missing] / spec["sd"] ** 2).mean()
+        assert standardised == pytest.approx(1.0, abs=0.1), stage
 
 
 def test_bundled_truth_is_usable(bank):

@@ -51,16 +51,17 @@ def test_lags_that_do_not_line_up_or_autoregression_keep_stages_sampled():
     links = [L(0, 1), L(1, 2), L(0, 2, lag=1), L(2, 3)]
     (group,) = integrated_groups(links, latent={0, 1, 2}, student=set())
     assert group.latent == {1, 2} and group.offsets == {1: 0, 2: 0, 3: 0}
-    # A curved link out, or a Student-t target, is not Gaussian.
+    # A curved link out, or a Student-t likelihood of its own, is not Gaussian.
     assert integrated_groups([L(0, 1, form="saturating")], latent={0}, student=set()) == ()
-    assert integrated_groups([L(0, 1)], latent={0}, student={1}) == ()
     assert integrated_groups([L(0, 1)], latent={0}, student={0}) == ()
 
 
-def test_a_latent_target_that_is_sampled_keeps_its_source_sampled():
-    # 1 is latent with an autoregression: sampled; so 0, whose value 1's mean holds, is too.
+def test_a_sampled_latent_target_and_integrated_stages_around_it():
+    # 1 is latent with an autoregression: sampled; 0 is integrated and 1 takes its input
+    # as one sampled value per cell (a folded target).
     links = [L(0, 1), L(1, 1, lag=1), L(1, 2)]
-    assert integrated_groups(links, latent={0, 1}, student=set()) == ()
+    (group,) = integrated_groups(links, latent={0, 1}, student=set())
+    assert group.latent == {0} and group.folded == {1} and group.order == (0, 1)
     # An autoregressive stage is sampled, and the stages it feeds are still integrated.
     links = [L(0, 0, lag=1), L(0, 1), L(1, 2), L(2, 3, lag=1), L(0, 4, lag=1)]
     (group,) = integrated_groups(links, latent={0, 1, 2}, student=set())
@@ -296,3 +297,107 @@ def test_folding_true_values_out_of_the_state_changes_no_prediction():
     half = len(values) // 2
     for folded, full in zip(values[:half], values[half:], strict=True):
         np.testing.assert_allclose(folded, full, rtol=1e-10, atol=1e-12)
+
+
+def test_sources_of_a_sampled_or_student_t_target_are_integrated_and_its_input_sampled():
+    # 2 is latent and autoregressive, so sampled: 0 and 1 feed it through one folded input.
+    links = [L(0, 2), L(1, 2), L(2, 2, lag=1), L(2, 3, lag=1)]
+    (group,) = integrated_groups(links, latent={0, 1, 2}, student=set())
+    assert group.latent == {0, 1} and group.folded == {2} and group.order == (0, 1, 2)
+    # A Student-t target, latent or observed, is folded too.
+    (group,) = integrated_groups([L(0, 1), L(0, 2)], latent={0}, student={1})
+    assert group.folded == {1} and group.order == (0, 2, 1)
+    # Two folded targets of one group: its source is sampled.
+    assert integrated_groups([L(0, 1), L(0, 2)], latent={0}, student={1, 2}) == ()
+    # A folded target feeding a stage of a group: its sources are sampled.
+    links = [L(0, 1), L(1, 2), L(0, 2)]
+    assert integrated_groups(links, latent={0, 1}, student={1}) == ()
+
+
+FOLDED_CASES = {
+    "survey stages into an autoregressive survey stage": (
+        Chain(
+            stages=[*_stages(), Stage("speed", "cx"), Stage("care", "cx")],
+            links=[
+                Link("engagement", "speed"),
+                Link("engagement", "care"),
+                Link("speed", "customer"),
+                Link("care", "customer"),
+                Link("customer", "customer", lag=1),
+                Link("customer", "growth", lag=1),
+            ],
+            interventions=PROGRAMME,
+        ),
+        {
+            "surveys": {
+                "speed": {"responses": 9, "sd": 12},
+                "care": {"responses": 9, "sd": 12},
+                "customer": {"responses": 7, "sd": 18},
+            },
+            "missing_rate": {"care": 0.1},
+        },
+        {
+            "engagement -> speed": 0.4,
+            "engagement -> care": 0.3,
+            "speed -> customer": 0.3,
+            "care -> customer": 0.2,
+            "customer -> customer (lag 1)": 0.3,
+            "customer -> growth (lag 1)": 0.2,
+        },
+        ({"speed", "care"}, "customer"),
+    ),
+    "a survey stage into a construct": (
+        Chain(
+            stages=_stages(),
+            links=[Link("engagement", "customer"), Link("customer", "growth", lag=1)],
+            interventions=PROGRAMME,
+        ),
+        {
+            "surveys": {"engagement": {"responses": 6, "sd": 14}},
+            "constructs": {
+                "customer": {"loadings": [1, 0.8, 1.2], "intercepts": [0, 5, -4], "noise_sd": 3}
+            },
+        },
+        {"engagement -> customer": 0.5, "customer -> growth (lag 1)": 0.2},
+        ({"engagement"}, "customer"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FOLDED_CASES))
+def test_a_folded_input_is_exact(case):
+    # The integrated stages' input to the folded target is one sampled value per cell.
+    # Everything latent is Gaussian here, so both models' densities integrated over every
+    # latent value must agree.
+    chain, settings, truth, (integrated, target) = FOLDED_CASES[case]
+    extra = {k: v for k, v in settings.items() if k != "surveys"}
+    sim = _sim(chain, settings["surveys"], truth, **extra)
+    design = xl.ChainModel(sim.chain).build(sim.panel()).design
+    (group,) = design.integrated
+    names = design.stage_names
+    assert {names[j] for j in group.latent} == integrated
+    assert {names[j] for j in group.folded} == {target}
+    sampled = copy.copy(design)
+    sampled.integrated = ()
+    folded_model, _ = build_graph(design, PriorSet(design))
+    sampled_model, _ = build_graph(sampled, PriorSet(sampled))
+
+    def latent(model):
+        return [v for v in model.free_RVs if v.name.startswith("latent_raw[")]
+
+    assert {v.name for v in latent(folded_model)} == {
+        f"latent_raw[{target}]",
+        f"latent_raw[{target} inputs]",
+    }
+    assert len(latent(sampled_model)) == len(integrated) + 1
+    rng = np.random.default_rng(0)
+    folded_integral = _log_integral(folded_model, latent(folded_model))
+    sampled_integral = _log_integral(sampled_model, latent(sampled_model))
+    for _ in range(3):
+        point = {
+            k: v + rng.normal(0.0, 0.3, np.shape(v))
+            for k, v in sampled_model.initial_point().items()
+        }
+        shared = {k: v for k, v in point.items() if not k.startswith("latent_raw[")}
+        folded_point = shared | {v.name: np.zeros(design.shape) for v in latent(folded_model)}
+        assert folded_integral(folded_point) == pytest.approx(sampled_integral(point), abs=1e-6)

@@ -309,3 +309,53 @@ def test_a_noisy_survey_stage_counts_fewer_units_for_its_period_effects():
     coords = model.pymc_model.coords
     assert coords["period_noncentred_stage"] == ("engagement",)
     assert coords["period_centred_stage"] == ("customer", "growth")
+
+
+STUDENT_CUSTOMER = xl.Chain(
+    stages=[
+        st if st.name != "customer" else xl.Stage("customer", "cx", likelihood="student_t")
+        for st in xl.datasets.SURVEY_CHAIN.stages
+    ],
+    links=list(xl.datasets.SURVEY_CHAIN.links),
+    interventions=list(xl.datasets.SURVEY_CHAIN.interventions),
+)
+"""The survey chain with a Student-t customer stage: engagement's input to it is folded."""
+
+
+def test_a_folded_target_fits_saves_and_predicts_as_before(tmp_path):
+    # engagement is a survey stage feeding a Student-t customer stage: engagement's true
+    # values are integrated, customer takes their input as one sampled value per cell.
+    chain = STUDENT_CUSTOMER
+    settings = {**SURVEYS, "surveys": {"engagement": SURVEYS["surveys"]["engagement"]}}
+    sim = xl.datasets.make_service_chain(6, 6, seed=4, chain=chain, **settings)
+    with pytest.warns(xl.ConvergenceWarning):
+        model = xl.ChainModel(chain).fit(
+            sim.panel(), draws=20, tune=20, chains=2, random_seed=1, progressbar=False
+        )
+    assert model.reliability()["true_values"].to_dict() == {"engagement": "integrated"}
+    assert "latent_raw[customer inputs]" in model.idata.posterior
+    assert "latent_raw[engagement]" not in model.idata.posterior
+    before = model.predict(draws=None).sel(stage="customer")
+    loaded = xl.ChainModel.load(model.save(tmp_path / "folded.nc"))
+    table = loaded.diagnostics().table
+    assert (table["parameter"] == "latent_raw[customer inputs]").sum() == 6 * 6
+    after = loaded.predict(draws=None).sel(stage="customer")
+    np.testing.assert_allclose(after, before, rtol=1e-8)
+
+
+@pytest.mark.slow
+def test_a_student_t_survey_stage_fed_by_an_integrated_one_recovers_the_truth():
+    # engagement's true values are integrated; customer, a Student-t survey stage, has its
+    # true values sampled and takes engagement's input as one sampled value per cell.
+    chain = STUDENT_CUSTOMER
+    sim = xl.datasets.make_service_chain(60, 18, seed=3, chain=chain, **SURVEYS)
+    model = xl.ChainModel(chain).fit(sim.panel(), random_seed=2, progressbar=False)
+    (group,) = model.design.integrated
+    assert [model.design.stage_names[j] for j in group.folded] == ["customer"]
+    assert model.diagnostics().converged, model.diagnostics().headline()
+    table = model.effects(hdi_prob=0.9).assign(label=lambda t: _labels(t)).set_index("label")
+    truth = {lk.label: lk.coef for lk in sim.truth.links}
+    truth["programme -> engagement"] = sim.truth.long_run_effect("programme")["engagement"]
+    for label, value in truth.items():
+        row = table.loc[label]
+        assert row["lower"] <= value <= row["upper"], (label, value, row.tolist())

@@ -18,7 +18,12 @@ from exlink.datasets.published_sem import (
     POLITICAL_DEMOCRACY,
     POLITICAL_DEMOCRACY_LAVAAN,
 )
-from exlink.datasets.retail_bank import RETAIL_BANK_CHAIN, build_retail_bank, load_retail_bank
+from exlink.datasets.retail_bank import (
+    RETAIL_BANK_CHAIN,
+    RETAIL_BANK_SURVEYS,
+    build_retail_bank,
+    load_retail_bank,
+)
 from exlink.datasets.service_chain import DEFAULT_CHAIN, ServiceChainData, make_service_chain
 from exlink.datasets.survey_measurement import SURVEY_CHAIN, SURVEY_CHAIN_TRUTH
 from exlink.datasets.truth import ChainTruth
@@ -30,6 +35,7 @@ __all__ = [
     "POLITICAL_DEMOCRACY",
     "POLITICAL_DEMOCRACY_LAVAAN",
     "RETAIL_BANK_CHAIN",
+    "RETAIL_BANK_SURVEYS",
     "SURVEY_CHAIN",
     "SURVEY_CHAIN_TRUTH",
     "ChainTruth",

@@ -152,13 +152,48 @@ _ROLLOUTS = {
 }
 
 
-def build_retail_bank() -> ServiceChainData:
+RETAIL_BANK_SURVEYS = {
+    "engagement": {"responses": 25, "sd": 14.0},
+    "enablement": {"responses": 25, "sd": 14.0},
+    "nps": {"responses": 60, "sd": 60.0},
+    **{p: {"responses": 40, "sd": 15.0} for p in PILLARS},
+}
+"""Responses per branch and month (Poisson mean) and response SD of the bank's survey stages.
+
+Staff pulse surveys for engagement and enablement, customer surveys for NPS
+(answers of -100, 0 or 100, hence the large SD) and the six pillars.
+"""
+
+
+def build_retail_bank(*, surveys: bool = False) -> ServiceChainData:
     """Generate the retail-bank panel afresh from its chain, parameters and seed.
+
+    Parameters
+    ----------
+    surveys
+        Report the nine survey stages (engagement, enablement, NPS and the six
+        pillars) as means of responses (:data:`~exlink.datasets.RETAIL_BANK_SURVEYS`), beside
+        columns ``{stage}_n`` and ``{stage}_sd``, and declare them as surveys
+        in :meth:`~exlink.datasets.ServiceChainData.panel`. The branches,
+        rollouts and true values are those of the bundled bank: its survey
+        stages' columns are the true values, in
+        :attr:`~exlink.datasets.ServiceChainData.true_values` here. Fitting
+        this panel samples each survey stage's true values (nine times 4,320
+        more parameters; see :doc:`/scale`), so it takes many times as long
+        as the bundled bank.
 
     Returns
     -------
     ServiceChainData
-        The same data :func:`load_retail_bank` loads, at full precision.
+        Without ``surveys``, the same data :func:`load_retail_bank` loads, at
+        full precision.
+
+    Examples
+    --------
+    >>> from exlink.datasets import build_retail_bank
+    >>> bank = build_retail_bank(surveys=True)
+    >>> sorted(bank.panel().surveys)[:3]
+    ['empathy', 'enablement', 'engagement']
     """
     return make_service_chain(
         n_units=120,
@@ -174,6 +209,7 @@ def build_retail_bank() -> ServiceChainData:
         unit="branch",
         period="month",
         unit_prefix="B",
+        surveys=RETAIL_BANK_SURVEYS if surveys else None,
     )
 
 

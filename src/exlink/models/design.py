@@ -204,6 +204,7 @@ class ChainDesign:
             self.links,
             {j for j, term in self.surveys.items() if term.latent},
             {index[s.name] for s in chain.stages if s.likelihood == "student_t"},
+            {index[name] for name in self.constructs},
         )
         _refuse_lags_beyond_panel(self)
         _warn_unidentified(self)

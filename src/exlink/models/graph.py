@@ -68,6 +68,7 @@ from exlink.models.experiments import Experiment, implied_lift
 from exlink.models.item_graph import ItemParameters, item_likelihood, item_reading
 from exlink.models.latent import (
     conditional_values,
+    folded_input,
     latent_likelihood,
     latent_values,
     measurement_weights,
@@ -180,8 +181,19 @@ def build_graph(
             terms = _level_terms(design, slope, effect_slope)
             unit_effect = unit_effects(unit_sd, terms, len(coords[STAGE]), n_units)
 
+        later = {k for group in design.integrated for k in group.folded if design.is_sampled(k)}
+
+        def true_values(j, name, mu):
+            """Sampled true values of a construct (read by its items) or a survey stage."""
+            if design.is_construct(j):
+                reading, precision = item_reading(design, name, items)
+                return conditional_values(design, j, name, mu, sigma[j], reading, precision)
+            return latent_values(design, j, name, mu, sigma[j], values[j], measurement[j])
+
         def ahead(term) -> bool:
             """The link's source values exist before its target's expected value is built."""
+            if term.source in later:
+                return False
             return (
                 not design.is_sampled(term.source) or position[term.source] < position[term.target]
             )
@@ -190,7 +202,9 @@ def build_graph(
         # up the chain (nps -> engagement (lag 1)). A sampled survey stage's true values are
         # built in chain order, centred on its expected value from what exists by then;
         # links from it back up the chain are added once every stage's values exist.
-        # Links out of integrated survey stages are added by their group's filter.
+        # Links out of integrated survey stages are added by their group's filter. A
+        # folded target's sampled true values come after its group's filter, which
+        # gives the group's input to them.
         full = {
             j: _impute(design, j, name, values[j])
             for j, name in enumerate(design.stage_names)
@@ -207,18 +221,27 @@ def build_graph(
                 if term.target == j:
                     mu = mu + effect_slope(i, term) * exposures[term.intervention]
             base[j] = mu
-            if design.is_construct(j):
-                reading, precision = item_reading(design, name, items)
-                full[j] = conditional_values(design, j, name, mu, sigma[j], reading, precision)
-            elif design.is_sampled(j):
-                full[j] = latent_values(design, j, name, mu, sigma[j], values[j], measurement[j])
-        for name in order:
-            j = index[name]
-            for i, term in enumerate(design.links):
-                if term.target == j and not design.is_integrated(term.source) and not ahead(term):
-                    base[j] = base[j] + link_term(i, term, full)
+            if design.is_sampled(j) and j not in later:
+                full[j] = true_values(j, name, mu)
+
+        def add_links_back(sources) -> None:
+            for name in order:
+                j = index[name]
+                for i, term in enumerate(design.links):
+                    if (
+                        term.target == j
+                        and term.source in sources
+                        and not design.is_integrated(term.source)
+                        and not ahead(term)
+                    ):
+                        base[j] = base[j] + link_term(i, term, full)
+
+        add_links_back(set(range(len(design.stage_names))) - later)
         filtered = {}
         expected = dict(full)
+        # A folded target's input from its group: in its equation, not in its predictions,
+        # which take the integrated true values at their expected values, as for any target.
+        inputs: dict[int, pt.TensorVariable] = {}
         for group in design.integrated:
             result = integrate_group(
                 design,
@@ -231,6 +254,12 @@ def build_graph(
             )
             filtered |= {j: (result.mean[j], result.variance[j]) for j in group.order}
             expected |= result.expected
+            for k in group.folded:
+                name = design.stage_names[k]
+                inputs[k] = folded_input(design, k, name, *filtered.pop(k))
+                if k in later:
+                    full[k] = true_values(k, name, base[k] + inputs[k])
+        add_links_back(later)
         if design.constructs:
             item_likelihood(design, full, items)
         mu_out: dict[str, pt.TensorVariable] = {}
@@ -241,6 +270,7 @@ def build_graph(
                 if term.target == j and design.is_integrated(term.source):
                     mu = mu + link_term(i, term, expected)
             mu_out[name] = mu
+            equation = base[j] + inputs[j] if j in inputs else base[j]
             student = coords["student_t"]
             stage_nu = nu[student.index(name)] if name in student else None
             if j in filtered:
@@ -248,13 +278,13 @@ def build_graph(
                     design, j, name, *filtered[j], values[j], full.get(j), measurement.get(j)
                 )
             elif design.is_sampled(j):
-                latent_likelihood(design, j, name, base[j], sigma[j], stage_nu, full[j])
+                latent_likelihood(design, j, name, equation, sigma[j], stage_nu, full[j])
             else:
                 _likelihood(
                     design,
                     j,
                     name,
-                    base[j],
+                    equation,
                     sigma[j],
                     stage_nu,
                     values[j],

@@ -10,9 +10,7 @@ from the design's structure alone.
 A latent survey stage ``j`` is integrated when
 
 - its own likelihood is normal;
-- every link out of it is linear, and its target's likelihood is normal;
-- every latent stage among those targets is integrated too (its equation's
-  mean contains ``j``'s true value, which is no longer a sampled quantity);
+- every link out of it is linear;
 - the lags line up: the integrated stages and the targets of their links
   form groups (connected by those links) in which every stage has an offset
   ``o`` with ``o[target] = o[source] + lag`` for every link. Then, per unit,
@@ -23,7 +21,21 @@ A latent survey stage ``j`` is integrated when
   two stages, couple every period of a unit: a stage with an autoregression
   is sampled, and where lags of a group do not line up, the fewest stages
   are sampled that let the rest line up. A sampled stage may still feed an
-  integrated one: its sampled true values are part of the target's mean.
+  integrated one: its sampled true values are part of the target's mean;
+- at most one target of the group's links is *folded*: a target whose
+  equation is not a normal density of values the group can condition on (a
+  latent stage that is sampled, a construct, or a stage with a Student-t
+  likelihood).
+  Its equation's mean holds the sum of the group's links into it, ``u =
+  sum of b[a] * x[a]``: one value per unit and period, whatever the number
+  of integrated stages feeding it. Given the group's observed values ``u``
+  is normal, so it is sampled from that normal (one parameter per cell
+  instead of one per source and cell), and the target's own equation, of
+  any likelihood, takes it as part of its mean. Six survey pillars feeding
+  a Student-t or autoregressive NPS cost one sampled value per cell, not
+  six. A folded target may feed itself or another folded target, but no
+  other stage of any group (its values come after the groups'); where it
+  would, its sources are sampled instead.
 
 Everything else is sampled as before (:mod:`exlink.models.latent`).
 """
@@ -58,15 +70,19 @@ class IntegratedGroup:
         Stage -> its time offset in the group (the smallest is 0): the values
         of stage ``s`` at time ``t + offsets[s]`` belong to the group's slice ``t``.
     latent
-        The integrated latent stages (the others are observed targets).
+        The integrated latent stages (the others are targets).
     links
         Positions (in the design's links) of the links out of the latent stages.
+    folded
+        The folded target, if any (last in ``order``): a target whose input
+        from the group is sampled (see the module text), not conditioned on.
     """
 
     order: tuple[int, ...]
     offsets: Mapping[int, int]
     latent: frozenset[int]
     links: tuple[int, ...]
+    folded: frozenset[int] = frozenset()
 
     @property
     def span(self) -> int:
@@ -75,7 +91,10 @@ class IntegratedGroup:
 
 
 def integrated_groups(
-    links: Sequence[_Link], latent: Set[int], student: Set[int]
+    links: Sequence[_Link],
+    latent: Set[int],
+    student: Set[int],
+    sampled: Set[int] = frozenset(),
 ) -> tuple[IntegratedGroup, ...]:
     """The groups of latent stages whose true values can be integrated out.
 
@@ -88,54 +107,48 @@ def integrated_groups(
         with a Student-t likelihood).
     student
         Stages with a Student-t likelihood.
+    sampled
+        Stages whose latent values are sampled whatever their links
+        (constructs, measured by their items): folded targets where
+        integrated stages feed them.
     """
     chosen = {
         j
         for j in latent
         if j not in student
-        and all(
-            lk.form == "linear" and lk.target not in student and lk.target != j
-            for lk in _out(links, j)
-        )
+        and j not in sampled
+        and all(lk.form == "linear" and lk.target != j for lk in _out(links, j))
     }
-    return _settle(links, latent, frozenset(chosen), {})
+    everything = frozenset(latent) | frozenset(sampled)
+    return _settle(links, everything, frozenset(student), frozenset(chosen), {})
 
 
 def _settle(
     links: Sequence[_Link],
     latent: Set[int],
+    student: Set[int],
     chosen: frozenset[int],
     seen: dict[frozenset[int], tuple[IntegratedGroup, ...]],
 ) -> tuple[IntegratedGroup, ...]:
     """The groups of the most stages of ``chosen`` that can be integrated together.
 
-    A stage stays integrated only while every latent target of its links is
-    integrated too. Where the lags of a group do not line up, one of its
-    stages must be sampled: each is tried in turn and the choice that keeps
-    the most stages integrated wins (the first such, in stage order). A group
-    of more than :data:`MAX_SEARCHED` stages is sampled whole instead.
+    Where the lags of a group do not line up, where it has more than one
+    folded target, or where a folded target feeds a stage of a group, one of
+    its stages must be sampled: each is tried in turn and the choice that
+    keeps the most stages integrated wins (the first such, in stage order). A
+    group of more than :data:`MAX_SEARCHED` stages is sampled whole instead.
     """
     if chosen in seen:
         return seen[chosen]
-    start = chosen
-    while True:
-        kept = frozenset(
-            j
-            for j in chosen
-            if all(lk.target in chosen for lk in _out(links, j) if lk.target in latent)
-        )
-        if kept == chosen:
-            break
-        chosen = kept
-    groups, conflicted = _align(links, set(chosen))
+    groups, conflicted = _align(links, set(chosen), latent, student)
     if conflicted:
         members = conflicted[0]
         if len(members) > MAX_SEARCHED:
-            groups = _settle(links, latent, chosen - members, seen)
+            groups = _settle(links, latent, student, chosen - members, seen)
         else:
-            tries = [_settle(links, latent, chosen - {j}, seen) for j in sorted(members)]
+            tries = [_settle(links, latent, student, chosen - {j}, seen) for j in sorted(members)]
             groups = max(tries, key=lambda found: sum(len(g.latent) for g in found))
-    seen[start] = groups
+    seen[chosen] = groups
     return groups
 
 
@@ -144,9 +157,14 @@ def _out(links: Sequence[_Link], j: int) -> list[_Link]:
 
 
 def _align(
-    links: Sequence[_Link], chosen: set[int]
+    links: Sequence[_Link], chosen: set[int], latent: Set[int], student: Set[int]
 ) -> tuple[tuple[IntegratedGroup, ...], list[set[int]]]:
-    """Split the chosen stages into groups; list the chosen stages of groups whose lags clash."""
+    """Split the chosen stages into groups; list the chosen stages of groups that cannot be.
+
+    A group cannot be integrated when its lags clash, when it has more than
+    one folded target, or when a folded target feeds a stage of any group
+    other than a folded one.
+    """
     edges = [(i, lk) for i, lk in enumerate(links) if lk.source in chosen]
     neighbours: dict[int, list[tuple[int, int]]] = {}
     for _, lk in edges:
@@ -172,15 +190,29 @@ def _align(
             continue
         low = min(offsets.values())
         members = set(offsets)
+        folded = frozenset(
+            s for s in members - chosen if s in student or (s in latent and s not in chosen)
+        )
+        if len(folded) > 1:
+            conflicted.append(members & chosen)
+            continue
         group_links = tuple(i for i, lk in edges if lk.source in members)
+        order = _sources_first(members - folded, [links[i] for i in group_links])
         groups.append(
             IntegratedGroup(
-                order=_sources_first(members, [links[i] for i in group_links]),
+                order=(*order, *sorted(folded)),
                 offsets={s: o - low for s, o in offsets.items()},
                 latent=frozenset(members & chosen),
                 links=group_links,
+                folded=folded,
             )
         )
+    # A folded target's values come after every group's: none of them may need it.
+    grouped = {s for g in groups for s in g.order if s not in g.folded}
+    for group in list(groups):
+        if any(lk.source in group.folded and lk.target in grouped for lk in links):
+            groups.remove(group)
+            conflicted.append(set(group.latent))
     return tuple(groups), conflicted
 
 

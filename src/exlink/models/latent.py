@@ -134,3 +134,22 @@ def latent_likelihood(design: ChainDesign, j: int, name: str, mu, sigma, nu, tru
     if len(outside):
         logp = logp + pm.logp(pm.Normal.dist(0.0, 1.0), flat[outside]).sum()
     pm.Potential(f"latent_equation[{name}]", logp)
+
+
+FOLDED_FLOOR = 1e-12
+"""Added to a folded input's variance (standardised scale): a zero slope keeps a gradient."""
+
+
+def folded_input(design: ChainDesign, k: int, name: str, mean, variance) -> pt.TensorVariable:
+    """The input of integrated stages to folded target ``k``, sampled given their group's values.
+
+    ``u = mean + sqrt(variance) * z`` with ``z ~ Normal(0, 1)`` (named
+    ``latent_raw[<stage> inputs]``) is a draw of ``Normal(mean, variance)``,
+    the distribution of the sum of the group's links into ``k`` given every
+    value of the group (:mod:`exlink.models.integration`): the placeholder
+    prior of ``z`` is that density, exactly, so nothing else is added. ``0``
+    where ``k``'s equation is not defined.
+    """
+    raw = pm.Normal(latent_name(f"{name} inputs"), 0.0, 1.0, dims=(UNIT, PERIOD))
+    value = mean + pt.sqrt(variance + FOLDED_FLOOR) * raw
+    return pt.where(design.modelled(k), value, 0.0)

@@ -40,6 +40,11 @@ the same normal vector); the means of every true value given the whole
 group are read from a second pass that keeps them all, which the log
 density does not need.
 
+A folded target (:mod:`exlink.models.integration`) comes last: its entry
+``in[k]``, the sum of the group's links into it, has a normal distribution
+given every value of the group, ``Normal(b'M, b'Cb)``, which the graph
+samples from; nothing is conditioned on it.
+
 In cells where a latent stage's equation is not defined (its leading
 periods) its true value is ``Normal(0, 1)``, as when it is sampled; a
 target's value enters where its expected value is defined and it is observed
@@ -67,7 +72,10 @@ class Filtered:
     mean, variance
         Stage -> the predictive mean and variance of its observed values
         given the values before it in the group (for a latent stage, of its
-        true value: add ``1 / w`` for its survey mean).
+        true value: add ``1 / w`` for its survey mean). For the folded
+        target, the mean and variance of the group's input to it (the sum of
+        its links from the group's latent stages) given every value of the
+        group.
     expected
         Latent stage -> its true values' mean given every observed value of
         the group.
@@ -193,11 +201,17 @@ class _Pass:
             load = {k: b for k, b in load.items() if k in state.mean}
             if ("in", s) in state.mean:
                 load[("in", s)] = 1.0
-            predicted = grid.to_group(self.base[s], s) + sum(
-                b * state.mean[a] for a, b in load.items()
-            )
+            inflow = sum(b * state.mean[a] for a, b in load.items())
             cross = {a: sum(b * state.c(a, k) for k, b in load.items()) for a in state.mean}
-            variance = sum(load[a] * cross[a] for a in load) + self.sigma[s] ** 2
+            spread = sum(load[a] * cross[a] for a in load)
+            if s in group.folded:
+                # The group's input to a folded target, given every value of the group
+                # (it comes last): sampled by the graph, never conditioned on here.
+                out_mean[s] = grid.to_time(inflow, s)
+                out_variance[s] = grid.to_time(spread, s)
+                continue
+            predicted = grid.to_group(self.base[s], s) + inflow
+            variance = spread + self.sigma[s] ** 2
             modelled = grid.mask(design.modelled(s), s)
             y = grid.to_group(self.values[s], s)
             if s in group.latent:
