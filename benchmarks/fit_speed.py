@@ -8,6 +8,10 @@ Cases (each in a fresh process, so its peak memory is its own):
   responses;
 - ``c``: 1,000 units x 60 months, five stages;
 - ``d``: the bundled retail bank (120 branches x 36 months, thirteen stages);
+- ``e``: the same bank with its nine survey stages reported as means of
+  responses (:func:`exlink.datasets.build_retail_bank` with ``surveys=True``);
+  not run unless named, for its true values are sampled and it takes many
+  times as long as ``d``;
 - ``ref``: case (a)'s data in the hand-written PyMC model of
   ``benchmarks/reference_model.py``.
 
@@ -23,7 +27,8 @@ a first fit on a new machine; by default the cases use the user's caches.
 
 Each line gives the seconds to build the model, compile it with nutpie and
 sample it, the smallest bulk ESS over every sampled quantity, ESS per second
-of sampling, the largest R-hat, the process's peak memory and whether its
+of sampling, the largest R-hat and the quantity it belongs to
+(``"worst"``, parameter and element), the process's peak memory and whether its
 caches started empty (``"cold"``) or as found. nutpie compiles
 with numba by default (its cache makes a second compile of the same graph
 shorter); ``--backend jax`` compiles with JAX, on a GPU when JAX sees one.
@@ -34,6 +39,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/fit_speed.py --cases a d --backend jax   # needs exlink[jax]
     .venv/bin/python benchmarks/fit_speed.py --cases a ref --fastmath
     .venv/bin/python benchmarks/fit_speed.py --cases d --cold            # nothing cached
+    .venv/bin/python benchmarks/fit_speed.py --cases d e --draws 300 --tune 300 --chains 2
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-CASES = ("a", "ref", "b", "c", "d")
+CASES = ("a", "ref", "b", "c", "d", "e")
+DEFAULT_CASES = ("a", "ref", "b", "c", "d")
 CASE_A = {"n_units": 200, "n_periods": 36, "seed": 1}
 
 
@@ -102,6 +109,8 @@ def case_data(case: str):
             },
             interventions=truth["interventions"],
         )
+    if case == "e":
+        return xl.datasets.build_retail_bank(surveys=True)
     return xl.datasets.load_retail_bank()
 
 
@@ -141,6 +150,7 @@ def run_case(
     divergences = int(trace.sample_stats["diverging"].sum())
     sampling = done - ready
     ess = float(table["ess_bulk"].min())
+    worst = table.iloc[0]
     return {
         "case": case,
         "backend": backend,
@@ -151,6 +161,7 @@ def run_case(
         "min_ess_bulk": round(ess),
         "ess_per_s": round(ess / sampling, 2),
         "max_r_hat": round(float(table["r_hat"].max()), 3),
+        "worst": f"{worst['parameter']}[{worst['worst_element']}]",
         "divergences": divergences,
         "converged": bool(health.converged),
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -187,7 +198,7 @@ def run_in_own_process(case: str, args: argparse.Namespace) -> subprocess.Comple
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(DEFAULT_CASES))
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
