@@ -190,9 +190,7 @@ def _align(
             continue
         low = min(offsets.values())
         members = set(offsets)
-        folded = frozenset(
-            s for s in members - chosen if s in student or (s in latent and s not in chosen)
-        )
+        folded = frozenset(s for s in members - chosen if s in student or s in latent)
         if len(folded) > 1:
             conflicted.append(members & chosen)
             continue
