@@ -178,9 +178,10 @@ def build_retail_bank(*, surveys: bool = False) -> ServiceChainData:
         rollouts and true values are those of the bundled bank: its survey
         stages' columns are the true values, in
         :attr:`~exlink.datasets.ServiceChainData.true_values` here. Fitting
-        this panel samples each survey stage's true values (nine times 4,320
-        more parameters; see :doc:`/scale`), so it takes many times as long
-        as the bundled bank.
+        this panel integrates the pillars' true values out but samples those
+        of engagement, enablement and NPS and the pillars' input to NPS
+        (about 16,500 more parameters; see :doc:`/scale`), so it takes many
+        times as long as the bundled bank.
 
     Returns
     -------
