@@ -305,7 +305,9 @@ def test_a_noisy_survey_stage_counts_fewer_units_for_its_period_effects():
     assert shares[0] < 0.5 < shares[1] < 1.0 == shares[2]
     # 40 units x a signal share under 0.75 fall short of the 30 a centred form needs.
     names = {rv.name for rv in model.pymc_model.free_RVs}
-    assert {"period_effect_centred", "period_effect_raw"} <= names
+    # customer's survey means feed growth: growth's period levels follow customer's
+    # (exlink.models.levels), and the centred stages are sampled as levels.
+    assert {"period_level_centred", "period_effect_raw"} <= names
     coords = model.pymc_model.coords
     assert coords["period_noncentred_stage"] == ("engagement",)
     assert coords["period_centred_stage"] == ("customer", "growth")

@@ -29,6 +29,7 @@ from exlink.models.experiments import (
 from exlink.models.fitted import FittedChain
 from exlink.models.graph import build_graph
 from exlink.models.identification import draw_priors
+from exlink.models.levels import LATENT_SOURCE_LEVELS
 from exlink.models.measurement import Measurement, measurement_table
 from exlink.models.prior_set import PriorSet
 from exlink.models.reliability import reliability_table
@@ -365,6 +366,8 @@ class ChainModel:
             progressbar=progressbar,
             **sample_kwargs,
         )
+        # Read by _require_design when the draws are loaded again.
+        self.idata["posterior"].attrs[LATENT_SOURCE_LEVELS] = 1
         self._store_prior_draws(random_seed)
         report = self.diagnostics()
         if not report.converged:
@@ -637,6 +640,8 @@ class ChainModel:
             self._design = ChainDesign(self.chain, self.panel)
             if self.idata is not None and _direct_unit_effects(self.idata):
                 self._design.term_means = None
+            if self.idata is not None and not _latent_source_levels(self.idata):
+                self._design.latent_source_levels = False
         if self._design is None:
             raise RuntimeError("the model is not built yet: call model.build(panel) or fit(panel).")
         return self._design
@@ -682,6 +687,7 @@ class ChainModel:
         # Unit effects are sampled through these means: the draws' unit effects need the
         # fitted ones.
         design.term_means = fitted.term_means
+        design.latent_source_levels = fitted.latent_source_levels
         design.y = (raw - fitted.means[:, None, None]) / fitted.sds[:, None, None]
         design.constructs = {
             name: term.restated(fitted.constructs[name]) for name, term in design.constructs.items()
@@ -728,3 +734,14 @@ def _direct_unit_effects(idata: xr.DataTree) -> bool:
         return False
     posterior = idata.posterior
     return "unit_effect" in posterior.data_vars and LEVEL not in posterior.data_vars
+
+
+def _latent_source_levels(idata: xr.DataTree) -> bool:
+    """Whether the draws' levels follow their latent sources' (a model fitted since they do).
+
+    A model saved before then is read as it was sampled, its levels
+    following survey means (:mod:`exlink.models.levels`).
+    """
+    if "posterior" not in idata.children:
+        return True
+    return bool(idata.posterior.attrs.get(LATENT_SOURCE_LEVELS, 0))

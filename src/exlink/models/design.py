@@ -161,6 +161,11 @@ class ChainDesign:
         stages' scales; unit effects are sampled through them
         (:mod:`exlink.models.unit_levels`). ``None`` for the draws of a model
         saved before unit levels, whose unit effects were sampled directly.
+    latent_source_levels
+        Whether the unit levels of a link's target follow the level of a
+        latent source stage rather than its survey means (see
+        :mod:`exlink.models.unit_levels`). ``False`` for the draws of a model
+        saved before they did.
     """
 
     def __init__(self, chain: Chain, panel: Panel) -> None:
@@ -199,6 +204,7 @@ class ChainDesign:
             ]
         )
         self.term_means = self.unit_term_means()
+        self.latent_source_levels = True
         self.surveys = survey_terms(self, panel)
         self.integrated = integrated_groups(
             self.links,

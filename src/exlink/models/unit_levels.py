@@ -31,6 +31,17 @@ for every quantity; ``unit_effect`` is recorded as before, as
 ``level - shift``. A prediction from the fitted draws on other data keeps
 the fitted ``c``. A model saved before unit levels has no ``level`` draws;
 its graph samples ``a`` directly (``ChainDesign.term_means`` is ``None``).
+
+A link out of a stage whose true values are latent (a survey stage measured
+with sampling error, a construct) takes its source's *level* as ``c``
+instead of data: the true values' mean over a unit's periods is uncertain,
+and with data in its place each target's level was tied to its source's (a
+correlation of -0.75 between NPS's and revenue's levels on
+``benchmarks/fit_speed.py``'s case (b)). Then ``shift[j]`` depends on the
+levels of stages before ``j`` in the chain's order, never on its own or a
+later one's: ``level -> a`` is triangular with ones on its diagonal, and its
+Jacobian is still one. A link from a latent stage that does not come before
+its target (one pointing back up the chain) keeps its data mean.
 """
 
 from __future__ import annotations
@@ -38,11 +49,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from exlink.dims import STAGE, UNIT
+from exlink.models.levels import SourceLevel, zero_sum_levels
 
 LEVEL = "unit_level"
 """The sampled quantity: each stage's unit effects plus their terms' shift."""
@@ -61,16 +72,29 @@ class Term:
     mean
         ``(units,)``: each unit's mean of ``x`` over its periods in which the
         target is modelled and ``x`` is known
-        (:meth:`~exlink.models.design.ChainDesign.unit_term_means`).
+        (:meth:`~exlink.models.design.ChainDesign.unit_term_means`), or
+        ``None`` when the mean is the level of stage ``source``.
+    source
+        A stage before ``target`` in the chain's order whose level stands for
+        the term's mean (a link out of a latent stage), or ``None``.
     """
 
     target: int
     slope: pt.TensorVariable
-    mean: pt.TensorVariable
+    mean: pt.TensorVariable | None
+    source: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.mean is None) == (self.source is None):
+            raise ValueError("a term's mean is either data or its source stage's level")
 
 
 def unit_effects(
-    unit_sd: pt.TensorVariable, terms: Sequence[Term], n_stages: int, n_units: int
+    unit_sd: pt.TensorVariable,
+    terms: Sequence[Term],
+    n_stages: int,
+    n_units: int,
+    order: Sequence[int] = (),
 ) -> list[pt.TensorVariable]:
     """Zero-sum unit effects with spreads ``unit_sd``, sampled as levels.
 
@@ -82,6 +106,9 @@ def unit_effects(
         Every term of every stage's equation that varies by unit.
     n_stages, n_units
         The effects' shape.
+    order
+        The stages in the chain's order, every term's ``source`` before its
+        ``target``; needed only when a term has a source.
 
     Returns
     -------
@@ -92,44 +119,31 @@ def unit_effects(
     if not terms:
         effects = pm.ZeroSumNormal("unit_effect", sigma=unit_sd[:, None], dims=(STAGE, UNIT))
         return [effects[j] for j in range(n_stages)]
-    shifts: list[pt.TensorVariable | None] = [None] * n_stages
+    fixed: list[pt.TensorVariable | None] = [None] * n_stages
     for term in terms:
-        slope = term.slope[:, 0] if term.slope.ndim == 2 else term.slope
-        before = shifts[term.target]
-        part = slope * term.mean
-        shifts[term.target] = part if before is None else before + part
-    shifts = [pt.zeros(n_units) if s is None else s - s.mean() for s in shifts]
-    shift = pt.stack(shifts)
-
-    def shifted(shift, sigma, size):
-        return shift + pm.ZeroSumNormal.dist(sigma=sigma, support_shape=(n_units,))
-
-    def logp(value, shift, sigma):
-        # ZeroSumNormal's density of value - shift, over n_units - 1 degrees of freedom.
-        free = (n_units - 1) / n_units
-        return pt.sum(
-            -0.5 * ((value - shift) / sigma) ** 2
-            - free * (0.5 * np.log(2 * np.pi) + pt.log(sigma)),
-            axis=-1,
-        )
-
-    def start(rv, size, shift, sigma):
-        # Zero, whatever the data: nutpie starts from jittered slopes, and a start
-        # read from the term means would differ between two panels sharing a
-        # compiled model (:mod:`exlink.models.compiled_models`).
-        return pt.zeros((n_stages, n_units))
-
-    level = pm.CustomDist(
+        if term.source is None:
+            before = fixed[term.target]
+            part = _per_unit(term.slope) * term.mean
+            fixed[term.target] = part if before is None else before + part
+    fixed = [pt.zeros(n_units) if s is None else s - s.mean() for s in fixed]
+    sources = [
+        SourceLevel(term.target, term.source, _per_unit(term.slope))
+        for term in terms
+        if term.source is not None
+    ]
+    _, effects = zero_sum_levels(
         LEVEL,
-        shift,
+        pt.stack(fixed),
         unit_sd[:, None],
-        dist=shifted,
-        logp=logp,
-        support_point=start,
-        dims=(STAGE, UNIT),
-        transform=pm.distributions.transforms.ZeroSumTransform([-1]),
+        sources,
+        order or range(n_stages),
+        (STAGE, UNIT),
+        n_units,
     )
-    pm.Deterministic("unit_effect", level - shift, dims=(STAGE, UNIT))
-    # Each stage's equation reads its own row, not a row of the stacked shifts: the
-    # gradient then stays one term per stage.
-    return [level[j] - s for j, s in enumerate(shifts)]
+    pm.Deterministic("unit_effect", pt.stack(effects), dims=(STAGE, UNIT))
+    return effects
+
+
+def _per_unit(slope: pt.TensorVariable) -> pt.TensorVariable:
+    """A scalar slope, or one per unit ``(units, 1)`` as ``(units,)``."""
+    return slope[:, 0] if slope.ndim == 2 else slope
