@@ -13,7 +13,7 @@ Run from the repository root::
 
 ``--periods`` forces the parametrisation of the period effects (``centred``
 or ``non-centred``); by default the model chooses
-(:data:`exlink.models.graph.CENTRED_PERIODS_FROM_UNITS`).
+(:data:`exlink.models.period_effects.CENTRED_PERIODS_FROM_UNITS`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 import warnings
 
 import exlink as xl
-from exlink.models import graph
+from exlink.models import period_effects
 
 FIVE_STAGES = xl.Chain(
     stages=[
@@ -49,7 +49,7 @@ FIVE_STAGES = xl.Chain(
 def fit_once(n_units: int, periods: str | None, seed: int) -> dict:
     """Fit the five-stage chain on ``n_units`` x 36 months; the worst diagnostics."""
     if periods is not None:
-        graph.CENTRED_PERIODS_FROM_UNITS = 0 if periods == "centred" else 10**9
+        period_effects.CENTRED_PERIODS_FROM_UNITS = 0 if periods == "centred" else 10**9
     data = xl.datasets.make_service_chain(
         n_units=n_units, n_periods=36, seed=seed, chain=FIVE_STAGES
     )

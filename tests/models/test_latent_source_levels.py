@@ -9,7 +9,9 @@ from pymc.distributions.transforms import ZeroSumTransform
 import exlink as xl
 import exlink.models.graph as graph
 from exlink.datasets import make_service_chain
-from exlink.models.levels import LATENT_SOURCE_LEVELS
+from exlink.models.design import ChainDesign
+from exlink.models.levels import LATENT_SOURCE_LEVELS, level_sources
+from exlink.models.period_effects import period_level_links
 from exlink.models.unit_levels import LEVEL
 from exlink.spec import Chain, Intervention, Link, Stage
 
@@ -48,8 +50,8 @@ def test_levels_follow_latent_sources_and_the_density_is_unchanged(sim, monkeypa
     design, model = built.design, built.pymc_model
     assert design.is_integrated(0) and design.is_sampled(1)
     # Both links out of a latent stage move levels; the link back up the chain does not.
-    assert graph.level_sources(design) == {0: 0, 1: 1}
-    assert graph.period_level_links(design) == [0, 1]
+    assert level_sources(design) == {0: 0, 1: 1}
+    assert period_level_links(design) == [0, 1]
     assert "period_level" in model.named_vars
     with monkeypatch.context() as patch:
         patch.setattr(graph, "_level_terms", lambda *args: [])
@@ -94,13 +96,12 @@ def test_a_model_saved_before_levels_followed_latent_sources_is_read_as_sampled(
     """Draws without the posterior's mark are read through levels that follow survey means."""
     with monkeypatch.context() as patch:
         # What a fit did before: levels follow the data, and the posterior carries no mark.
-        original = graph.level_sources
+        def older(self, *args, **kwargs):
+            build(self, *args, **kwargs)
+            self.latent_source_levels = False
 
-        def older(design):
-            design.latent_source_levels = False
-            return original(design)
-
-        patch.setattr(graph, "level_sources", older)
+        build = ChainDesign.__init__
+        patch.setattr(ChainDesign, "__init__", older)
         fitted = xl.ChainModel(sim.chain).fit(sim.panel(), draws=5, chains=2, progressbar=False)
         assert LEVEL in fitted.idata.posterior and "period_level" not in fitted.idata.posterior
         expected = fitted.predict(draws=None).sel(KEPT)

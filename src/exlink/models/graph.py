@@ -18,8 +18,9 @@ intercept. Unit effects are centred (many periods per unit pin each one down,
 where a centred form samples best) and sampled through each unit's level, its
 unit effect plus what its links and effects contribute on average, which frees
 them from the slopes (:mod:`exlink.models.unit_levels`); period effects are
-centred when many units inform each period and non-centred otherwise (see
-``_period_effects``). ``f`` is the
+centred when many units inform each period and non-centred otherwise
+(:mod:`exlink.models.period_effects`); where a link leaves a latent stage, the
+target's levels follow the source's (:mod:`exlink.models.levels`). ``f`` is the
 link's curve (:func:`exlink.transforms.link_curve`: the source itself for a
 linear link; for a curved one anchored at the source's mean, with an average
 slope of 1 across the source's central range, so ``beta`` is the link's
@@ -73,9 +74,9 @@ from exlink.models.latent import (
     latent_values,
     measurement_weights,
 )
-from exlink.models.levels import SourceLevel, zero_sum_levels
+from exlink.models.levels import level_sources
+from exlink.models.period_effects import period_effects, period_level_links
 from exlink.models.prior_set import PriorSet
-from exlink.models.reliability import signal_share
 from exlink.models.survey_filter import integrate_group
 from exlink.models.unit_levels import Term, unit_effects
 from exlink.transforms import link_curve_tensor, ramped_exposure_tensor, rising
@@ -118,7 +119,7 @@ def build_graph(
             period_sd = _group("period_sd", priors, STAGE, coords)
             # Period levels that follow a latent source's need its slope: built below.
             period_links = period_level_links(design)
-            period_effect = None if period_links else _period_effects(period_sd, design, coords)
+            period_effect = None if period_links else period_effects(period_sd, design, coords)
 
         beta = _group(BETA, priors, LINK, coords)
         nonlinear = {label: i for i, label in enumerate(coords[NONLINEAR_LINK])}
@@ -182,12 +183,12 @@ def build_graph(
 
         if not design.cross_sectional:
             if period_effect is None:
-                sources = [
-                    SourceLevel(term.target, term.source, _mean_slope(slope(i, term)), term.lag)
-                    for i, term in ((i, design.links[i]) for i in period_links)
-                ]
-                period_effect = _period_effects(
-                    period_sd, design, coords, sources, [index[name] for name in order]
+                period_effect = period_effects(
+                    period_sd,
+                    design,
+                    coords,
+                    {i: slope(i, design.links[i]) for i in period_links},
+                    [index[name] for name in order],
                 )
             terms = _level_terms(design, slope, effect_slope)
             unit_effect = unit_effects(
@@ -322,118 +323,6 @@ def build_graph(
                 observed=experiment.lift / scale,
             )
     return model, mu_out
-
-
-CENTRED_PERIODS_FROM_UNITS = 30
-"""Period effects are centred when at least this many units inform each period."""
-
-
-def _period_effects(
-    period_sd: pt.TensorVariable,
-    design: ChainDesign,
-    coords: dict,
-    sources: Sequence[SourceLevel] = (),
-    order: Sequence[int] = (),
-) -> pt.TensorVariable:
-    """Zero-sum period effects of every stage, with spreads ``period_sd``.
-
-    Each period effect is informed by every unit's observation in that
-    period. With many units the likelihood pins it down far more tightly than
-    its spread does, and the centred form samples best: its draws barely
-    depend on ``period_sd``. The non-centred form would then tie every
-    period's raw value to ``period_sd`` and mix worse the more units there
-    are. With few units the prior dominates, and the non-centred form avoids
-    the funnel between the effects and their spread. A survey stage's values
-    carry sampling error, so its units count in proportion to the share of
-    signal in them (:func:`~exlink.models.reliability.signal_share`): a stage
-    is centred when ``units x signal share`` reaches
-    :data:`CENTRED_PERIODS_FROM_UNITS`. ``benchmarks/convergence.py`` measures
-    both forms.
-
-    ``sources`` (:func:`period_level_links`) are links out of latent stages
-    between two centred stages: the target's period effects are then sampled
-    through its period levels, which follow the source's, lagged, as unit
-    levels do (:mod:`exlink.models.levels`). A survey stage's period-to-period
-    swings are uncertain, and a lagged target's period effects were tied to
-    its source's (a correlation of -0.7 between NPS's and revenue's a month
-    later on ``benchmarks/fit_speed.py``'s case (b)). ``order`` is the stages
-    in the chain's order.
-    """
-    centred = _centred_periods(design)
-    n_periods = len(coords[PERIOD])
-    if centred.all() and sources:
-        zero = pt.zeros((len(centred), n_periods))
-        sigma = period_sd[:, None]
-        _, rows = zero_sum_levels(
-            "period_level", zero, sigma, sources, order, (STAGE, PERIOD), n_periods
-        )
-        return pm.Deterministic("period_effect", pt.stack(rows), dims=(STAGE, PERIOD))
-    if centred.all():
-        return pm.ZeroSumNormal("period_effect", sigma=period_sd[:, None], dims=(STAGE, PERIOD))
-    if not centred.any():
-        raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(STAGE, PERIOD))
-        return pm.Deterministic("period_effect", period_sd[:, None] * raw, dims=(STAGE, PERIOD))
-    inside, outside = np.flatnonzero(centred), np.flatnonzero(~centred)
-    model = pm.modelcontext(None)
-    model.add_coord(CENTRED_STAGE, [coords[STAGE][j] for j in inside])
-    model.add_coord(NONCENTRED_STAGE, [coords[STAGE][j] for j in outside])
-    if sources:
-        row = {j: r for r, j in enumerate(inside)}
-        _, rows = zero_sum_levels(
-            "period_level_centred",
-            pt.zeros((len(inside), n_periods)),
-            period_sd[inside][:, None],
-            [SourceLevel(row[s.target], row[s.source], s.weight, s.lag) for s in sources],
-            [row[j] for j in order if j in row],
-            (CENTRED_STAGE, PERIOD),
-            n_periods,
-        )
-        direct = pt.stack(rows)
-    else:
-        direct = pm.ZeroSumNormal(
-            "period_effect_centred",
-            sigma=period_sd[inside][:, None],
-            dims=(CENTRED_STAGE, PERIOD),
-        )
-    raw = pm.ZeroSumNormal("period_effect_raw", sigma=1.0, dims=(NONCENTRED_STAGE, PERIOD))
-    effects = pt.zeros((len(centred), len(coords[PERIOD])))
-    effects = pt.set_subtensor(effects[inside], direct)
-    effects = pt.set_subtensor(effects[outside], period_sd[outside][:, None] * raw)
-    return pm.Deterministic("period_effect", effects, dims=(STAGE, PERIOD))
-
-
-def _centred_periods(design: ChainDesign) -> np.ndarray:
-    """Whether each stage's period effects are centred (see :func:`_period_effects`)."""
-    n_units = design.shape[0]
-    return np.array(
-        [
-            n_units * signal_share(design, j) >= CENTRED_PERIODS_FROM_UNITS
-            for j in range(len(design.stage_names))
-        ]
-    )
-
-
-def period_level_links(design: ChainDesign) -> list[int]:
-    """The links whose target's period levels follow their latent source's, by index."""
-    if design.cross_sectional:
-        return []
-    centred = _centred_periods(design)
-    return [
-        i
-        for i, source in level_sources(design).items()
-        if centred[source] and centred[design.links[i].target]
-    ]
-
-
-def _mean_slope(slope: pt.TensorVariable) -> pt.TensorVariable:
-    """A link's slope on average over units (moderated slopes vary by unit)."""
-    return slope.mean() if slope.ndim == 2 else slope
-
-
-CENTRED_STAGE = "period_centred_stage"
-"""Dimension of the stages whose period effects are centred, when only some are."""
-NONCENTRED_STAGE = "period_noncentred_stage"
-"""Dimension of the stages whose period effects are non-centred, when only some are."""
 
 
 def _group(name: str, priors: PriorSet, dim: str, coords: dict) -> pt.TensorVariable:
@@ -572,26 +461,6 @@ def _level_terms(design: ChainDesign, slope, effect_slope) -> list[Term]:
         Term(j, b, None, sources[k]) if k in sources else Term(j, b, means[k])
         for k, (j, b) in enumerate(zip(targets, slopes, strict=True))
     ]
-
-
-def level_sources(design: ChainDesign) -> dict[int, int]:
-    """Link index -> source stage, for the links whose unit levels follow their source's.
-
-    A link out of a latent stage that comes before its target in the chain's
-    order (:mod:`exlink.models.unit_levels`), unless the model's draws were
-    sampled before levels followed latent sources
-    (:attr:`~exlink.models.design.ChainDesign.latent_source_levels`).
-    """
-    if not design.latent_source_levels:
-        return {}
-    position = {
-        design.stage_names.index(n): p for p, n in enumerate(design.chain.topological_order())
-    }
-    return {
-        i: term.source
-        for i, term in enumerate(design.links)
-        if design.is_latent(term.source) and position[term.source] < position[term.target]
-    }
 
 
 def _shift(source, lag: int, n_units: int):

@@ -20,10 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+
+if TYPE_CHECKING:
+    from exlink.models.design import ChainDesign
 
 LATENT_SOURCE_LEVELS = "exlink_latent_source_levels"
 """Attribute of a fit's posterior: its levels follow latent sources' levels (1)."""
@@ -153,3 +157,23 @@ def _lagged(row: pt.TensorVariable, lag: int) -> pt.TensorVariable:
     if lag == 0:
         return row
     return pt.concatenate([pt.zeros(lag), row[:-lag]])
+
+
+def level_sources(design: ChainDesign) -> dict[int, int]:
+    """Link index -> source stage, for the links whose unit levels follow their source's.
+
+    A link out of a latent stage that comes before its target in the chain's
+    order (:mod:`exlink.models.unit_levels`), unless the model's draws were
+    sampled before levels followed latent sources
+    (:attr:`~exlink.models.design.ChainDesign.latent_source_levels`).
+    """
+    if not design.latent_source_levels:
+        return {}
+    position = {
+        design.stage_names.index(n): p for p, n in enumerate(design.chain.topological_order())
+    }
+    return {
+        i: term.source
+        for i, term in enumerate(design.links)
+        if design.is_latent(term.source) and position[term.source] < position[term.target]
+    }
