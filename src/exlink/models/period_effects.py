@@ -44,14 +44,16 @@ def period_effects(
     :data:`CENTRED_PERIODS_FROM_UNITS`. ``benchmarks/convergence.py`` measures
     both forms.
 
-    ``sources`` (:func:`period_level_links`) are links out of latent stages
-    between two centred stages: the target's period effects are then sampled
-    through its period levels, which follow the source's, lagged, as unit
-    levels do (:mod:`exlink.models.levels`). A survey stage's period-to-period
-    swings are uncertain, and a lagged target's period effects were tied to
-    its source's (a correlation of -0.7 between NPS's and revenue's a month
-    later on ``benchmarks/fit_speed.py``'s case (b)). ``order`` is the stages
-    in the chain's order.
+    ``slopes`` holds, by link index, the slope of each link of
+    :func:`period_level_links` (links out of latent stages between two centred
+    stages; a moderated slope is averaged over units): the target's period
+    effects are then sampled through its period levels, which follow the
+    source's, lagged, as unit levels do (:mod:`exlink.models.levels`). A
+    survey stage's period-to-period swings are uncertain, and a lagged
+    target's period effects were tied to its source's (a correlation of -0.7
+    between NPS's and revenue's a month later on
+    ``benchmarks/fit_speed.py``'s case (b)). ``order`` is the stages in the
+    chain's order.
     """
     centred = centred_periods(design)
     n_periods = len(coords[PERIOD])
