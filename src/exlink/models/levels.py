@@ -132,8 +132,9 @@ def zero_sum_levels(
     def start(rv, size, fixed, sigma, *weights):
         # Zero, whatever the data: nutpie starts from jittered slopes, and a start
         # read from the data would differ between two panels sharing a compiled
-        # model (:mod:`exlink.models.compiled_models`).
-        return pt.zeros_like(fixed)
+        # model (:mod:`exlink.models.compiled_models`); so does a start that reads
+        # the data only for its shape.
+        return pt.zeros((n_rows, n))
 
     level = pm.CustomDist(
         name,
