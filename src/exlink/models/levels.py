@@ -57,7 +57,7 @@ class SourceLevel:
 
 def zero_sum_levels(
     name: str,
-    fixed: pt.TensorVariable,
+    fixed: Sequence[pt.TensorVariable],
     sigma: pt.TensorVariable,
     sources: Sequence[SourceLevel],
     order: Sequence[int],
@@ -71,7 +71,7 @@ def zero_sum_levels(
     name
         The sampled variable's name.
     fixed
-        ``(rows, n)``: each row's shift that depends on no level, centred.
+        Each row's shift that depends on no level, centred, shape ``(n,)``.
     sigma
         ``(rows, 1)``: each row's spread of effects.
     sources
@@ -138,7 +138,7 @@ def zero_sum_levels(
 
     level = pm.CustomDist(
         name,
-        fixed,
+        pt.stack(fixed),
         sigma,
         *weights,
         dist=draw,
@@ -148,8 +148,8 @@ def zero_sum_levels(
         transform=pm.distributions.transforms.ZeroSumTransform([-1]),
     )
     rows = [level[j] for j in range(n_rows)]
-    # Each row reads its own level, not a row of a stacked shift: the gradient then
-    # stays one term per row.
+    # Each row reads its own level and its own fixed shift, not a row of a stacked
+    # one: the gradient then stays one term per row.
     return level, [rows[j] - shift(j, rows, fixed, weights) for j in range(n_rows)]
 
 

@@ -64,7 +64,7 @@ def period_effects(
         for i, b in (slopes or {}).items()
     ]
     if centred.all() and sources:
-        zero = pt.zeros((len(centred), n_periods))
+        zero = [pt.zeros(n_periods)] * len(centred)
         sigma = period_sd[:, None]
         _, rows = zero_sum_levels(
             "period_level", zero, sigma, sources, order, (STAGE, PERIOD), n_periods
@@ -83,7 +83,7 @@ def period_effects(
         row = {j: r for r, j in enumerate(inside)}
         _, rows = zero_sum_levels(
             "period_level_centred",
-            pt.zeros((len(inside), n_periods)),
+            [pt.zeros(n_periods)] * len(inside),
             period_sd[inside][:, None],
             [SourceLevel(row[s.target], row[s.source], s.weight, s.lag) for s in sources],
             [row[j] for j in order if j in row],

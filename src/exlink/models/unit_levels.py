@@ -131,16 +131,17 @@ def unit_effects(
         for term in terms
         if term.source is not None
     ]
-    _, effects = zero_sum_levels(
+    level, effects = zero_sum_levels(
         LEVEL,
-        pt.stack(fixed),
+        fixed,
         unit_sd[:, None],
         sources,
         order or range(n_stages),
         (STAGE, UNIT),
         n_units,
     )
-    pm.Deterministic("unit_effect", pt.stack(effects), dims=(STAGE, UNIT))
+    recorded = pt.stack(effects) if sources else level - pt.stack(fixed)
+    pm.Deterministic("unit_effect", recorded, dims=(STAGE, UNIT))
     return effects
 
 
